@@ -1,0 +1,32 @@
+"""Access to the Gateway and a fresh RequestContext from inside a route."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from starlette.requests import HTTPConnection
+
+from switchboard.domain import ChatRequest, EmbeddingRequest
+from switchboard.gateway import Gateway
+from switchboard.pipeline.context import RequestContext
+
+
+def gateway_of(conn: HTTPConnection) -> Gateway:
+    gateway: Gateway = conn.app.state.gateway
+    return gateway
+
+
+def new_context(
+    conn: HTTPConnection, endpoint: str, request: ChatRequest | EmbeddingRequest
+) -> RequestContext:
+    """A context that starts when the request arrived, so parsing counts as overhead."""
+    state = conn.scope.get("state", {})
+    ctx = RequestContext(
+        request_id=state.get("request_id") or uuid.uuid4().hex,
+        endpoint=endpoint,
+        request=request,
+        started=state.get("started") or time.perf_counter(),
+    )
+    state["ctx"] = ctx
+    return ctx

@@ -1,0 +1,73 @@
+"""Render every error as the OpenAI envelope `{"error": {message, type, param, code}}`."""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from switchboard.api.render import error_json
+from switchboard.errors import InvalidRequest, SwitchboardError
+
+log = logging.getLogger("switchboard.api")
+
+
+def error_response(exc: SwitchboardError) -> Response:
+    return Response(
+        orjson.dumps(error_json(exc)),
+        status_code=exc.status,
+        media_type="application/json",
+        headers=exc.headers,
+    )
+
+
+def invalid_from_validation(exc: ValidationError | RequestValidationError) -> InvalidRequest:
+    """Name the first offending field, as OpenAI does in `param`."""
+    errors = exc.errors()
+    if not errors:
+        return InvalidRequest("Invalid request body.")
+    first = errors[0]
+    loc = [str(p) for p in first.get("loc", ()) if p not in ("body",)]
+    field = ".".join(loc) or None
+    msg = first.get("msg", "invalid value")
+    where = f" for '{field}'" if field else ""
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return InvalidRequest(f"Invalid value{where}: {msg}{more}", param=field, code="invalid_value")
+
+
+async def _on_switchboard_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SwitchboardError)
+    return error_response(exc)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError | ValidationError)
+    return error_response(invalid_from_validation(exc))
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    err = SwitchboardError(str(exc.detail), code=None)
+    err.status = exc.status_code
+    err.type = "invalid_request_error" if exc.status_code < 500 else "server_error"
+    if exc.status_code == 404:
+        err.message = f"Unknown path: {request.url.path}"
+    return error_response(err)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s: %s", request.url.path, type(exc).__name__, exc_info=exc)
+    return error_response(SwitchboardError("The server had an error processing your request."))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(SwitchboardError, _on_switchboard_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(ValidationError, _on_validation_error)
+    app.add_exception_handler(HTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)

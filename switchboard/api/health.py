@@ -1,0 +1,38 @@
+"""Liveness, readiness and Prometheus metrics; open routes, no auth."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.responses import Response
+
+from switchboard import __version__
+from switchboard.api.deps import gateway_of
+from switchboard.api.openai_routes import json_response
+
+router = APIRouter()
+
+
+@router.get("/health")
+async def health() -> Response:
+    return json_response({"status": "ok", "version": __version__})
+
+
+@router.get("/ready")
+async def ready(request: Request) -> Response:
+    gateway = getattr(request.app.state, "gateway", None)
+    if gateway is None:
+        return json_response({"status": "starting", "deployments": {}}, status=503)
+    deployments = gateway.readiness()
+    ok = all(deployments.values())
+    body = {
+        "status": "ready" if ok else "not_ready",
+        "catalogue": [m.name for m in gateway.catalogue.models],
+        "deployments": deployments,
+    }
+    return json_response(body, status=200 if ok else 503)
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    return Response(gateway_of(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)

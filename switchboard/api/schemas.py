@@ -1,0 +1,136 @@
+"""Pydantic models of the request bodies the API accepts, converted to domain types."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from switchboard.domain import ChatRequest, EmbeddingRequest, Message
+
+_TYPED = {
+    "model",
+    "messages",
+    "stream",
+    "stream_options",
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "stop",
+}
+
+
+class ChatMessageIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[dict[str, Any]] | None = None
+    name: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+
+    @field_validator("content")
+    @classmethod
+    def _parts_have_type(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            for part in value:
+                if not isinstance(part.get("type"), str):
+                    raise ValueError("each content part needs a string `type`")
+        return value
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: bool = False
+
+
+class ChatCompletionIn(BaseModel):
+    """OpenAI's chat completion body; unknown fields pass through to OpenAI-compatible upstreams."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(min_length=1, max_length=256)
+    messages: list[ChatMessageIn] = Field(min_length=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, ge=0, le=1)
+    n: int | None = Field(None, ge=1, le=1, description="only n=1 is supported")
+    stop: str | list[str] | None = None
+    presence_penalty: float | None = Field(None, ge=-2, le=2)
+    frequency_penalty: float | None = Field(None, ge=-2, le=2)
+
+    @field_validator("stop")
+    @classmethod
+    def _stop_limit(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, list) and len(value) > 4:
+            raise ValueError("at most 4 stop sequences")
+        return value
+
+    def to_domain(self) -> ChatRequest:
+        data = self.model_dump(exclude_unset=True, exclude_none=True)
+        params = {k: v for k, v in data.items() if k not in _TYPED}
+        stop = [self.stop] if isinstance(self.stop, str) else self.stop
+        return ChatRequest(
+            model=self.model,
+            messages=[
+                Message(m.role, m.content, m.name, m.tool_calls, m.tool_call_id)
+                for m in self.messages
+            ],
+            stream=self.stream,
+            include_usage=bool(self.stream_options and self.stream_options.include_usage),
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            stop=stop,
+            params=params,
+        )
+
+
+class EmbeddingsIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(min_length=1, max_length=256)
+    input: str | list[str] | list[int] | list[list[int]]
+    encoding_format: Literal["float", "base64"] = "float"
+    dimensions: int | None = Field(None, ge=1)
+    user: str | None = None
+
+    @field_validator("input")
+    @classmethod
+    def _not_empty(cls, value: Any) -> Any:
+        if isinstance(value, list) and not value:
+            raise ValueError("input must not be empty")
+        if value == "":
+            raise ValueError("input must not be an empty string")
+        if isinstance(value, list) and len(value) > 2048:
+            raise ValueError("at most 2048 inputs per request")
+        return value
+
+    def to_domain(self) -> EmbeddingRequest:
+        value = self.input
+        inputs: list[str] | list[list[int]]
+        if isinstance(value, str):
+            inputs = [value]
+        elif value and isinstance(value[0], int):
+            inputs = [value]  # type: ignore[list-item]
+        else:
+            inputs = value  # type: ignore[assignment]
+        return EmbeddingRequest(
+            self.model, inputs, self.encoding_format, self.dimensions, self.user
+        )
+
+
+class SimpleChatIn(BaseModel):
+    """Body of the simple API: one message, an optional conversation to continue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1, max_length=100_000)
+    conversation_id: str | None = Field(None, min_length=1, max_length=128)
+    model: str | None = Field(None, min_length=1, max_length=256)
+    temperature: float = Field(0.7, ge=0, le=2)
+    max_tokens: int = Field(512, ge=1, le=4096)
+    system: str | None = Field(None, max_length=20_000)

@@ -1,0 +1,96 @@
+"""The `switchboard` command: serve | mock-provider | --version."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from switchboard import __version__
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from switchboard.app import create_app
+    from switchboard.config import Settings
+
+    overrides: dict[str, object] = {}
+    if args.config is not None:
+        overrides["config"] = Path(args.config)
+    if args.host is not None:
+        overrides["host"] = args.host
+    if args.port is not None:
+        overrides["port"] = args.port
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=settings.access_log,
+        loop="auto",
+        http="auto",
+        ws="auto",
+    )
+    return 0
+
+
+def _mock_provider(args: argparse.Namespace) -> int:
+    from switchboard.testing.mock_provider import MockConfig, run_mock_provider
+
+    config = MockConfig(
+        ttft_ms=args.ttft_ms,
+        itl_ms=args.itl_ms,
+        tokens=args.tokens,
+        error_rate=args.error_rate,
+        error_status=args.error_status,
+        hang_rate=args.hang_rate,
+        cut_stream_rate=args.cut_stream_rate,
+        seed=args.seed,
+    )
+    run_mock_provider(config, args.host, args.port)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="switchboard", description=__doc__)
+    p.add_argument("--version", action="version", version=f"switchboard {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the gateway")
+    serve.add_argument("--config", help="YAML model catalogue (default: the embedded local model)")
+    serve.add_argument("--host", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.set_defaults(func=_serve)
+
+    mock = sub.add_parser("mock-provider", help="run the OpenAI-compatible mock upstream")
+    mock.add_argument("--host", default="127.0.0.1")
+    mock.add_argument("--port", type=int, default=9000)
+    mock.add_argument("--ttft-ms", type=float, default=0.0, help="delay before the first token")
+    mock.add_argument("--itl-ms", type=float, default=0.0, help="delay between streamed tokens")
+    mock.add_argument("--tokens", type=int, default=16, help="completion tokens per response")
+    mock.add_argument(
+        "--error-rate", type=float, default=0.0, help="fraction answered with an error"
+    )
+    mock.add_argument("--error-status", type=int, default=500, help="status of injected errors")
+    mock.add_argument("--hang-rate", type=float, default=0.0, help="fraction never answered")
+    mock.add_argument("--cut-stream-rate", type=float, default=0.0, help="fraction of streams cut")
+    mock.add_argument("--seed", type=int, default=None, help="seed for fault injection")
+    mock.set_defaults(func=_mock_provider)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""The one exception tree of Switchboard, each error carrying its HTTP status.
+
+SwitchboardError                      every error a client may see, rendered once in api/errors.py
+├── InvalidRequest          400       malformed JSON, bad field values (names the field in `param`)
+│   └── UnsupportedOperation 400      e.g. embeddings on a model whose provider has none
+├── ModelNotFound           404       the model name is not in the catalogue
+├── PayloadTooLarge         413       request body over the configured limit
+├── ServiceNotReady         503       a component (e.g. the local model) failed to load
+└── ProviderError           502       the upstream failed; provider secrets never reach `message`
+    ├── UpstreamRateLimited 429       keeps the upstream's Retry-After
+    ├── UpstreamTimeout     504
+    ├── UpstreamUnavailable 502       connection refused / reset
+    ├── UpstreamBadRequest  400       the upstream rejected the request itself (client's fault)
+    └── StreamInterrupted   502       a stream broke after bytes reached the client
+"""
+
+from __future__ import annotations
+
+
+class SwitchboardError(Exception):
+    """Base of every error rendered to clients in the OpenAI error envelope."""
+
+    status: int = 500
+    type: str = "server_error"
+    code: str | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        if code is not None:
+            self.code = code
+        self.headers: dict[str, str] = headers or {}
+
+
+class InvalidRequest(SwitchboardError):
+    status = 400
+    type = "invalid_request_error"
+
+
+class UnsupportedOperation(InvalidRequest):
+    code = "unsupported_operation"
+
+
+class ModelNotFound(SwitchboardError):
+    status = 404
+    type = "invalid_request_error"
+    code = "model_not_found"
+
+
+class PayloadTooLarge(SwitchboardError):
+    status = 413
+    type = "invalid_request_error"
+    code = "request_too_large"
+
+
+class ServiceNotReady(SwitchboardError):
+    status = 503
+    type = "server_error"
+    code = "service_unavailable"
+
+
+class ProviderError(SwitchboardError):
+    """The upstream provider failed; `retryable` tells resilience stages whether to try again."""
+
+    status = 502
+    type = "upstream_error"
+    code = "upstream_error"
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        upstream_status: int | None = None,
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, param=param, code=code, headers=headers)
+        self.upstream_status = upstream_status
+
+
+class UpstreamRateLimited(ProviderError):
+    status = 429
+    type = "rate_limit_error"
+    code = "rate_limit_exceeded"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        headers = {"Retry-After": str(max(1, round(retry_after)))} if retry_after else {}
+        super().__init__(message, headers=headers, **kw)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class UpstreamTimeout(ProviderError):
+    status = 504
+    type = "timeout_error"
+    code = "upstream_timeout"
+
+
+class UpstreamUnavailable(ProviderError):
+    status = 502
+    code = "upstream_unavailable"
+
+
+class UpstreamBadRequest(ProviderError):
+    status = 400
+    type = "invalid_request_error"
+    code = "upstream_rejected_request"
+    retryable = False
+
+
+class StreamInterrupted(ProviderError):
+    status = 502
+    code = "stream_interrupted"

@@ -1,0 +1,1 @@
+"""Metrics, events and logs: subscribers to what the pipeline reports."""

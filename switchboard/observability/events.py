@@ -1,0 +1,62 @@
+"""The events the pipeline emits, and the bus that hands them to subscribers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from switchboard.domain import Usage
+
+log = logging.getLogger("switchboard.events")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFinished:
+    """One per request, success or not: the single source for metrics, usage and cost."""
+
+    request_id: str
+    endpoint: str
+    model: str
+    deployment: str | None
+    status: int
+    outcome: str  # "ok", "cancelled", or the error code
+    stream: bool
+    usage: Usage | None
+    usage_estimated: bool
+    cost_usd: float
+    latency_s: float
+    ttft_s: float | None
+    overhead_s: float
+    attempts: int
+    truncated: bool = False  # a stream that broke after chunks reached the client
+
+
+class Subscriber(Protocol):
+    def request_started(self, endpoint: str) -> None: ...
+
+    def request_finished(self, event: RequestFinished) -> None: ...
+
+
+class EventBus:
+    """Synchronous fan-out; subscribers must be quick and must not raise into the request."""
+
+    def __init__(self, subscribers: list[Subscriber] | None = None) -> None:
+        self._subscribers: list[Subscriber] = list(subscribers or [])
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def started(self, endpoint: str) -> None:
+        for sub in self._subscribers:
+            try:
+                sub.request_started(endpoint)
+            except Exception:
+                log.exception("subscriber %r failed on request_started", sub)
+
+    def finished(self, event: RequestFinished) -> None:
+        for sub in self._subscribers:
+            try:
+                sub.request_finished(event)
+            except Exception:
+                log.exception("subscriber %r failed on request_finished", sub)

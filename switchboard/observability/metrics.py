@@ -1,0 +1,87 @@
+"""Prometheus metrics, fed by RequestFinished events; one registry per app, no globals."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from switchboard.observability.events import RequestFinished
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+_OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1)
+
+
+class Metrics:
+    """The gateway's Prometheus series; labels never carry keys or user text."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "switchboard_requests",
+            "Requests by endpoint, model and HTTP status",
+            ["endpoint", "model", "status"],
+            registry=r,
+        )
+        self.duration = Histogram(
+            "switchboard_request_duration_seconds",
+            "End-to-end request duration",
+            ["endpoint", "model"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.ttft = Histogram(
+            "switchboard_time_to_first_token_seconds",
+            "Time to the first streamed token",
+            ["model"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.overhead = Histogram(
+            "switchboard_overhead_seconds",
+            "Time spent in the gateway, upstream excluded",
+            ["endpoint"],
+            buckets=_OVERHEAD_BUCKETS,
+            registry=r,
+        )
+        self.tokens = Counter(
+            "switchboard_tokens",
+            "Tokens by model and direction (input/output/cached_input)",
+            ["model", "direction"],
+            registry=r,
+        )
+        self.cost = Counter(
+            "switchboard_cost_usd", "Estimated cost in USD by model", ["model"], registry=r
+        )
+        self.active = Gauge(
+            "switchboard_active_requests", "Requests in flight", ["endpoint"], registry=r
+        )
+        self.truncated = Counter(
+            "switchboard_stream_truncations",
+            "Streams that ended in an error after the first byte",
+            ["model"],
+            registry=r,
+        )
+
+    def request_started(self, endpoint: str) -> None:
+        self.active.labels(endpoint).inc()
+
+    def request_finished(self, event: RequestFinished) -> None:
+        self.active.labels(event.endpoint).dec()
+        self.requests.labels(event.endpoint, event.model, str(event.status)).inc()
+        self.duration.labels(event.endpoint, event.model).observe(event.latency_s)
+        self.overhead.labels(event.endpoint).observe(event.overhead_s)
+        if event.ttft_s is not None:
+            self.ttft.labels(event.model).observe(event.ttft_s)
+        if event.usage is not None:
+            u = event.usage
+            self.tokens.labels(event.model, "input").inc(u.prompt_tokens)
+            self.tokens.labels(event.model, "output").inc(u.completion_tokens)
+            if u.cached_tokens:
+                self.tokens.labels(event.model, "cached_input").inc(u.cached_tokens)
+        if event.cost_usd:
+            self.cost.labels(event.model).inc(event.cost_usd)
+        if event.truncated:
+            self.truncated.labels(event.model).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,1 @@
+"""Provider adapters, one module each, all behind the Provider protocol in base.py."""

@@ -1,0 +1,201 @@
+"""OpenAI-compatible adapter: OpenAI, vLLM, TGI's Messages API, llama.cpp server, Ollama."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from switchboard.config import DeploymentConfig, Settings
+from switchboard.domain import (
+    ChatChunk,
+    ChatRequest,
+    ChatResponse,
+    Choice,
+    ChunkChoice,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    Usage,
+)
+from switchboard.errors import ProviderError
+from switchboard.providers.base import SseEvent, UpstreamRequest
+from switchboard.providers.http import HttpProvider
+from switchboard.providers.status import map_status
+from switchboard.providers.transport import HttpTransport, TransportConfig
+
+
+def request_body(
+    request: ChatRequest, upstream_model: str | None, *, stream: bool
+) -> dict[str, Any]:
+    """The OpenAI chat body: passthrough params first, then the typed fields over them."""
+    body: dict[str, Any] = dict(request.params)
+    if upstream_model is not None:
+        body["model"] = upstream_model
+    body["messages"] = [m.to_openai() for m in request.messages]
+    for key in ("max_tokens", "temperature", "top_p", "stop"):
+        value = getattr(request, key)
+        if value is not None:
+            body[key] = value
+    if stream:
+        body["stream"] = True
+        # Always ask for usage: accounting needs it even when the client did not.
+        body["stream_options"] = {**body.get("stream_options", {}), "include_usage": True}
+    else:
+        body.pop("stream_options", None)
+    return body
+
+
+def parse_usage(data: dict[str, Any] | None) -> Usage | None:
+    if not data:
+        return None
+    prompt_details = data.get("prompt_tokens_details") or {}
+    completion_details = data.get("completion_tokens_details") or {}
+    return Usage(
+        prompt_tokens=int(data.get("prompt_tokens") or 0),
+        completion_tokens=int(data.get("completion_tokens") or 0),
+        cached_tokens=int(prompt_details.get("cached_tokens") or 0),
+        reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
+    )
+
+
+class OpenAIStreamParser:
+    """OpenAI chunks map one to one; `data: [DONE]` ends the stream."""
+
+    def __init__(self, model: str, error: Any) -> None:
+        self._model = model
+        self._error = error
+        self._done = False
+        self._finished = False
+
+    def feed(self, event: SseEvent) -> list[ChatChunk]:
+        if event.data == "[DONE]":
+            self._done = True
+            return []
+        data = orjson.loads(event.data)
+        if "error" in data and "choices" not in data:
+            raise self._error(500, event.data.encode(), {})
+        choices = []
+        for c in data.get("choices") or ():
+            delta = c.get("delta") or {}
+            if c.get("finish_reason"):
+                self._finished = True
+            choices.append(
+                ChunkChoice(
+                    index=c.get("index", 0),
+                    content=delta.get("content"),
+                    role=delta.get("role"),
+                    tool_calls=delta.get("tool_calls"),
+                    finish_reason=c.get("finish_reason"),
+                )
+            )
+        chunk = ChatChunk(
+            id=data.get("id", ""),
+            created=data.get("created", 0),
+            model=self._model,
+            choices=choices,
+            usage=parse_usage(data.get("usage")),
+        )
+        return [chunk]
+
+    def done(self) -> bool:
+        return self._done
+
+    def finished(self) -> bool:
+        return self._finished
+
+
+class OpenAIAdapter:
+    """Translation for the OpenAI chat/embeddings wire format."""
+
+    chat_path = "/chat/completions"
+    embeddings_path = "/embeddings"
+
+    def __init__(self, deployment: DeploymentConfig) -> None:
+        self.deployment = deployment
+        self._secret = deployment.api_key.get_secret_value() if deployment.api_key else ""
+        self._headers = {"content-type": "application/json", **self.auth_headers()}
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self._secret}"} if self._secret else {}
+
+    def upstream_model(self) -> str | None:
+        return self.deployment.model
+
+    def chat_request(self, request: ChatRequest, *, stream: bool) -> UpstreamRequest:
+        body = request_body(request, self.upstream_model(), stream=stream)
+        return UpstreamRequest(self.chat_path, orjson.dumps(body), self._headers)
+
+    def parse_chat(self, body: bytes, request: ChatRequest) -> ChatResponse:
+        data = orjson.loads(body)
+        choices = [
+            Choice(
+                index=c.get("index", 0),
+                content=(c.get("message") or {}).get("content"),
+                finish_reason=c.get("finish_reason"),
+                tool_calls=(c.get("message") or {}).get("tool_calls"),
+            )
+            for c in data.get("choices") or ()
+        ]
+        return ChatResponse(
+            id=data.get("id", ""),
+            created=data.get("created", 0),
+            model=request.model,
+            choices=choices,
+            usage=parse_usage(data.get("usage")),
+            system_fingerprint=data.get("system_fingerprint"),
+        )
+
+    def stream_parser(self, request: ChatRequest) -> OpenAIStreamParser:
+        return OpenAIStreamParser(request.model, self.error)
+
+    def embed_request(self, request: EmbeddingRequest) -> UpstreamRequest:
+        body: dict[str, Any] = {"input": request.input, "encoding_format": "float"}
+        if self.upstream_model() is not None:
+            body["model"] = self.upstream_model()
+        if request.dimensions is not None:
+            body["dimensions"] = request.dimensions
+        return UpstreamRequest(self.embeddings_path, orjson.dumps(body), self._headers)
+
+    def parse_embeddings(self, body: bytes, request: EmbeddingRequest) -> EmbeddingResponse:
+        data = orjson.loads(body)
+        rows = sorted(data.get("data") or (), key=lambda r: r.get("index", 0))
+        usage = data.get("usage") or {}
+        return EmbeddingResponse(
+            model=request.model,
+            vectors=[r["embedding"] for r in rows],
+            usage=Usage(prompt_tokens=int(usage.get("prompt_tokens") or 0)),
+        )
+
+    def error(self, status: int, body: bytes, headers: dict[str, str]) -> ProviderError:
+        message = body.decode("utf-8", "replace")
+        try:
+            payload = orjson.loads(body)
+            err = payload.get("error", payload) if isinstance(payload, dict) else payload
+            if isinstance(err, dict):
+                message = str(err.get("message") or message)
+                inner = err.get("code")
+                if status == 500 and isinstance(inner, int) and inner >= 400:
+                    status = inner  # an error event inside a stream carries its own status
+        except orjson.JSONDecodeError:
+            pass
+        return map_status(
+            status, message, headers, label=self.deployment.id, secrets=(self._secret,)
+        )
+
+
+def transport_for(deployment: DeploymentConfig, default_base: str) -> HttpTransport:
+    return HttpTransport(
+        TransportConfig(
+            base_url=deployment.api_base or default_base,
+            label=deployment.id,
+            timeout=deployment.timeout,
+            connect_timeout=deployment.connect_timeout,
+            headers=tuple(deployment.headers.items()),
+        )
+    )
+
+
+def build_openai(deployment: DeploymentConfig, settings: Settings) -> HttpProvider:
+    return HttpProvider(
+        OpenAIAdapter(deployment), transport_for(deployment, "https://api.openai.com/v1")
+    )

@@ -1,0 +1,1 @@
+"""Small storage protocols, each with an embedded and a distributed implementation."""
