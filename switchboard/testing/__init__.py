@@ -1,0 +1,1 @@
+"""Test doubles Switchboard ships: the mock OpenAI-compatible provider."""

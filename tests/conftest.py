@@ -1,0 +1,108 @@
+"""Shared fixtures: a mock upstream and a gateway in front of it, on loopback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from switchboard.testing.mock_provider import MockConfig, MockProvider
+
+from switchboard.config import Catalogue, Settings
+from switchboard.testing.harness import (
+    BackgroundLoop,
+    GatewayServer,
+    MockUpstream,
+    free_port,
+    run_gateway,
+)
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SECRET = "sk-test-secret-0123456789"
+
+
+@pytest.fixture(scope="session")
+def background() -> Iterator[BackgroundLoop]:
+    bg = BackgroundLoop()
+    yield bg
+    bg.close()
+
+
+@pytest.fixture(scope="session")
+def mock_upstream(background: BackgroundLoop) -> Iterator[MockUpstream]:
+    provider = MockProvider(MockConfig(tokens=8, seed=7))
+    port = background.run(provider.start("127.0.0.1", 0))
+    yield MockUpstream(provider, port)
+    background.run(provider.stop())
+
+
+def mock_catalogue(upstream: MockUpstream, extra: list[dict[str, Any]] | None = None) -> Catalogue:
+    """A catalogue whose models all point at the mock; per-model headers inject faults."""
+    base = {"provider": "openai", "api_base": upstream.url, "api_key": SECRET}
+    models: list[dict[str, Any]] = [
+        {
+            "name": "mock",
+            "deployments": [
+                {
+                    **base,
+                    "model": "mock-upstream",
+                    "name": "mock-a",
+                    "price": {"input": 1.0, "output": 2.0},
+                },
+            ],
+        }
+    ]
+    models += extra or []
+    return Catalogue.model_validate({"models": models, "default_model": "mock"})
+
+
+def fault_model(
+    upstream: MockUpstream, name: str, headers: dict[str, str], **kw: Any
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "deployments": [
+            {
+                "provider": "openai",
+                "model": "mock-upstream",
+                "name": f"{name}-dep",
+                "api_base": upstream.url,
+                "api_key": SECRET,
+                "headers": headers,
+                **kw,
+            }
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def gateway(background: BackgroundLoop, mock_upstream: MockUpstream) -> Iterator[GatewayServer]:
+    """A gateway over the mock with fault-injecting models for error-path tests."""
+    up = mock_upstream
+    extra = [
+        fault_model(up, "mock-429", {"x-mock-error-status": "429"}),
+        fault_model(up, "mock-500", {"x-mock-error-status": "500"}),
+        fault_model(up, "mock-401", {"x-mock-error-status": "401"}),
+        fault_model(up, "mock-400", {"x-mock-error-status": "400"}),
+        fault_model(up, "mock-hang", {"x-mock-hang": "1"}, timeout=0.5),
+        fault_model(up, "mock-slow", {"x-mock-itl-ms": "50", "x-mock-tokens": "200"}),
+        fault_model(up, "mock-cut", {"x-mock-cut-after": "3"}),
+        {
+            "name": "mock-down",
+            "deployments": [
+                {
+                    "provider": "openai",
+                    "model": "m",
+                    "name": "down-dep",
+                    "api_base": f"http://127.0.0.1:{free_port()}/v1",
+                    "connect_timeout": 1,
+                }
+            ],
+        },
+    ]
+    settings = Settings(catalogue=mock_catalogue(up, extra), max_body_bytes=64 * 1024)
+    with run_gateway(background, settings) as server:
+        yield server
