@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -39,7 +39,11 @@ class DeploymentConfig(BaseModel):
     price: Price = Field(default_factory=lambda: Price())
     timeout: float = Field(60.0, gt=0, description="total seconds for one upstream call")
     connect_timeout: float = Field(5.0, gt=0)
+    first_token_timeout: float | None = Field(None, gt=0, description="streams: wait for token 1")
     weight: float = Field(1.0, gt=0)
+    priority: int = Field(0, description="lower is tried first with the priority strategy")
+    rpm: int | None = Field(None, ge=1, description="upstream requests/minute quota, if known")
+    tpm: int | None = Field(None, ge=1, description="upstream tokens/minute quota, if known")
     headers: dict[str, str] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict, description="adapter-specific settings")
 
@@ -60,14 +64,38 @@ class DeploymentConfig(BaseModel):
         return self.name or f"{self.provider}/{self.model}"
 
 
+class TierModels(BaseModel):
+    """Complexity routing: which model serves each tier of query."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    simple: str
+    moderate: str
+    complex: str
+
+
 class ModelConfig(BaseModel):
-    """A public model name, the deployments behind it and the models to fall back to."""
+    """A public model name, the deployments behind it and the models to fall back to.
+
+    A model with `router` instead of deployments classifies each query and hands it to the
+    model of its tier.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    deployments: list[DeploymentConfig] = Field(min_length=1)
+    deployments: list[DeploymentConfig] = Field(default_factory=list)
     fallbacks: list[str] = Field(default_factory=list)
+    strategy: Literal["weighted", "least_busy", "latency", "priority"] = "weighted"
+    router: TierModels | None = None
+
+    @model_validator(mode="after")
+    def _deployments_or_router(self) -> ModelConfig:
+        if not self.deployments and self.router is None:
+            raise ValueError(f"model {self.name!r} needs deployments or a router")
+        if self.deployments and self.router is not None:
+            raise ValueError(f"model {self.name!r} has both deployments and a router")
+        return self
 
 
 class Catalogue(BaseModel):
@@ -89,9 +117,14 @@ class Catalogue(BaseModel):
         if self.default_model is not None and self.default_model not in names:
             raise ValueError(f"default_model {self.default_model!r} is not in models")
         for m in self.models:
-            for fb in m.fallbacks:
-                if fb not in names:
-                    raise ValueError(f"model {m.name!r} falls back to unknown model {fb!r}")
+            targets = list(m.fallbacks)
+            if m.router is not None:
+                targets += [m.router.simple, m.router.moderate, m.router.complex]
+            for target in targets:
+                if target not in names:
+                    raise ValueError(f"model {m.name!r} refers to unknown model {target!r}")
+                if self.find(target) and self.find(target).router is not None:  # type: ignore[union-attr]
+                    raise ValueError(f"model {m.name!r} refers to router model {target!r}")
         return self
 
     def find(self, name: str) -> ModelConfig | None:
@@ -129,6 +162,15 @@ class Settings(BaseSettings):
     local_threads: int = Field(0, ge=0, description="torch threads for the local model; 0 = auto")
     local_default_max_tokens: int = Field(256, ge=1, le=4096)
     preload_local_model: bool = True
+    retry_rounds: int = Field(1, ge=0, description="extra passes over all deployments")
+    retry_backoff_s: float = Field(0.1, ge=0, description="base of the exponential backoff")
+    retry_backoff_max_s: float = Field(2.0, ge=0)
+    retry_after_max_s: float = Field(5.0, ge=0, description="longest upstream Retry-After we wait")
+    breaker_window_s: float = Field(30.0, gt=0)
+    breaker_min_calls: int = Field(10, ge=1)
+    breaker_failure_rate: float = Field(0.5, gt=0, le=1)
+    breaker_cooldown_s: float = Field(10.0, gt=0)
+    complexity_model_path: Path | None = Field(None, description="default: the shipped model")
     conversation_max_messages: int = Field(40, ge=2)
     conversation_max_count: int = Field(10_000, ge=1)
     catalogue: Catalogue | None = Field(None, description="set directly by tests and embedders")

@@ -6,6 +6,7 @@ SwitchboardError                      every error a client may see, rendered onc
 ├── ModelNotFound           404       the model name is not in the catalogue
 ├── PayloadTooLarge         413       request body over the configured limit
 ├── ServiceNotReady         503       a component (e.g. the local model) failed to load
+│   └── NoHealthyDeployment 503       every deployment of the model is open-circuited
 └── ProviderError           502       the upstream failed; provider secrets never reach `message`
     ├── UpstreamRateLimited 429       keeps the upstream's Retry-After
     ├── UpstreamTimeout     504
@@ -65,6 +66,10 @@ class ServiceNotReady(SwitchboardError):
     status = 503
     type = "server_error"
     code = "service_unavailable"
+
+
+class NoHealthyDeployment(ServiceNotReady):
+    code = "no_healthy_deployment"
 
 
 class ProviderError(SwitchboardError):

@@ -12,13 +12,43 @@ from switchboard.observability.metrics import Metrics
 from switchboard.pipeline.build import build_pipeline
 from switchboard.pipeline.call import CallStage
 from switchboard.pipeline.record import RecordStage
-from switchboard.pipeline.route import RouteStage
+from switchboard.pipeline.route import RouteStage, TierClassifier
 from switchboard.pipeline.stage import Next
 from switchboard.providers.base import Provider
 from switchboard.providers.registry import build_provider
+from switchboard.routing.breaker import BreakerPolicy
+from switchboard.routing.health import HealthBoard
+from switchboard.routing.retry import RetryPolicy
 from switchboard.stores.conversations import ConversationStore, InMemoryConversationStore
 
 log = logging.getLogger("switchboard")
+
+
+def breaker_policy(settings: Settings) -> BreakerPolicy:
+    return BreakerPolicy(
+        window_s=settings.breaker_window_s,
+        min_calls=settings.breaker_min_calls,
+        failure_rate=settings.breaker_failure_rate,
+        cooldown_s=settings.breaker_cooldown_s,
+    )
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        rounds=settings.retry_rounds,
+        backoff_s=settings.retry_backoff_s,
+        backoff_max_s=settings.retry_backoff_max_s,
+        retry_after_max_s=settings.retry_after_max_s,
+    )
+
+
+def _classifier(settings: Settings, catalogue: Catalogue) -> TierClassifier | None:
+    """Load the complexity classifier only when some model routes by complexity."""
+    if not any(m.router is not None for m in catalogue.models):
+        return None
+    from switchboard.routing.complexity import ComplexityClassifier
+
+    return ComplexityClassifier.load(settings.complexity_model_path)
 
 
 @dataclass
@@ -29,6 +59,7 @@ class Gateway:
     metrics: Metrics
     bus: EventBus
     route: RouteStage
+    board: HealthBoard
     pipeline: Next
     conversations: ConversationStore
 
@@ -40,12 +71,17 @@ class Gateway:
         }
         metrics = Metrics()
         bus = EventBus([metrics])
-        route = RouteStage(catalogue, providers)
-        pipeline = build_pipeline(RecordStage(bus), route, CallStage())
+        deployments = [d for m in catalogue.models for d in m.deployments]
+        board = HealthBoard(deployments, breaker_policy(settings))
+        metrics.watch_circuits(board.circuit_states)
+        route = RouteStage(catalogue, providers, board, _classifier(settings, catalogue))
+        pipeline = build_pipeline(RecordStage(bus), route, CallStage(retry_policy(settings)))
         conversations = InMemoryConversationStore(
             settings.conversation_max_count, settings.conversation_max_messages
         )
-        return cls(settings, catalogue, providers, metrics, bus, route, pipeline, conversations)
+        return cls(
+            settings, catalogue, providers, metrics, bus, route, board, pipeline, conversations
+        )
 
     @property
     def default_model(self) -> str:

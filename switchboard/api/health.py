@@ -29,6 +29,7 @@ async def ready(request: Request) -> Response:
         "status": "ready" if ok else "not_ready",
         "catalogue": [m.name for m in gateway.catalogue.models],
         "deployments": deployments,
+        "circuits": gateway.board.circuit_states(),
     }
     return json_response(body, status=200 if ok else 503)
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from switchboard.observability.events import RequestFinished
 
@@ -83,5 +87,26 @@ class Metrics:
         if event.truncated:
             self.truncated.labels(event.model).inc()
 
+    def watch_circuits(self, states: Callable[[], dict[str, str]]) -> None:
+        """Export each deployment's breaker state, read at scrape time."""
+        self.registry.register(_CircuitCollector(states))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _CircuitCollector(Collector):
+    _CODES = {"closed": 0.0, "half_open": 1.0, "open": 2.0}
+
+    def __init__(self, states: Callable[[], dict[str, str]]) -> None:
+        self._states = states
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "switchboard_circuit_state",
+            "Circuit breaker state per deployment (0 closed, 1 half-open, 2 open)",
+            labels=["deployment"],
+        )
+        for deployment, state in self._states().items():
+            family.add_metric([deployment], self._CODES.get(state, -1.0))
+        yield family

@@ -1,46 +1,137 @@
-"""Call stage: invoke the chosen provider, timing the upstream so overhead can be told apart."""
+"""Call stage: try the plan's deployments in order, retrying with backoff, until one answers.
+
+Only retryable provider errors (429, 5xx, timeouts, connection failures) move on to the next
+deployment; an upstream 4xx is the client's and returns at once. A stream fails over only until
+its first token: the chunks before it are held back, so the client sees one clean stream.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
 
-from switchboard.domain import ChatRequest, ChunkStream, EmbeddingRequest, Reply
+from switchboard.domain import ChatChunk, ChatRequest, ChunkStream, EmbeddingRequest, Reply
+from switchboard.errors import NoHealthyDeployment, ProviderError, UpstreamTimeout
 from switchboard.pipeline.context import RequestContext
 from switchboard.pipeline.stage import Next
+from switchboard.routing.health import DeploymentHealth
+from switchboard.routing.plan import Candidate
+from switchboard.routing.retry import RetryPolicy
 
 
-async def timed_stream(ctx: RequestContext, stream: ChunkStream) -> ChunkStream:
-    """Pass chunks through, adding each wait to the upstream time; closing it closes the source."""
+def _is_first_token(chunk: ChatChunk) -> bool:
+    return any(c.content or c.tool_calls or c.finish_reason for c in chunk.choices)
+
+
+async def _until_first_token(stream: ChunkStream) -> list[ChatChunk]:
+    """Read (and keep) chunks up to the first one with content."""
+    held: list[ChatChunk] = []
+    async for chunk in stream:
+        held.append(chunk)
+        if _is_first_token(chunk):
+            break
+    return held
+
+
+async def _served_stream(
+    ctx: RequestContext,
+    health: DeploymentHealth,
+    held: list[ChatChunk],
+    stream: ChunkStream,
+    ttft_s: float,
+) -> ChunkStream:
+    """Replay the held chunks, then pass the rest through, timing upstream waits."""
     clock = time.perf_counter
+    outcome: bool | None = None
     try:
+        for chunk in held:
+            yield chunk
         while True:
             t0 = clock()
             try:
                 chunk = await anext(stream)
             except StopAsyncIteration:
-                return
+                break
             finally:
                 ctx.upstream_seconds += clock() - t0
             yield chunk
+        outcome = True
+    except ProviderError as exc:
+        outcome = not exc.retryable
+        raise
     finally:
         await stream.aclose()  # type: ignore[attr-defined]
+        if outcome is None:
+            health.abandoned()  # the client went away: says nothing about the upstream
+        else:
+            health.finished(success=outcome, latency_s=ttft_s)
 
 
 class CallStage:
-    """The last stage: it answers every request that reaches it."""
+    """The last stage: it answers every request that reaches it, or raises the last error."""
+
+    def __init__(self, policy: RetryPolicy, rng: random.Random | None = None) -> None:
+        self._policy = policy
+        self._rng = rng or random.Random()
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Reply:
-        provider = ctx.provider
-        if provider is None:
-            raise RuntimeError("call stage reached without a routed provider")
-        request = ctx.request
+        errors: list[ProviderError] = []
+        round_no = 0
+        while True:
+            for cand in ctx.plan:
+                if not cand.health.breaker.allow():
+                    continue
+                try:
+                    return await self._attempt(ctx, cand)
+                except ProviderError as exc:
+                    if not exc.retryable:
+                        raise
+                    errors.append(exc)
+            round_no += 1
+            retry_after = getattr(errors[-1], "retry_after", None) if errors else None
+            delay = self._policy.delay(round_no, retry_after, self._rng)
+            if delay is None or not errors:
+                break
+            await asyncio.sleep(delay)
+        if errors:
+            raise errors[-1]
+        raise NoHealthyDeployment(f"no deployment of model {ctx.model!r} could take the request")
+
+    async def _attempt(self, ctx: RequestContext, cand: Candidate) -> Reply:
         ctx.attempts += 1
-        if isinstance(request, ChatRequest) and request.stream:
-            return timed_stream(ctx, provider.stream(request))
+        ctx.deployment = cand.deployment
+        ctx.response_headers["x-switchboard-deployment"] = cand.deployment.id
+        ctx.response_headers["x-switchboard-attempts"] = str(ctx.attempts)
+        request, health = ctx.request, cand.health
+        health.started()
         t0 = time.perf_counter()
         try:
+            if isinstance(request, ChatRequest) and request.stream:
+                stream = cand.provider.stream(request)
+                try:
+                    async with asyncio.timeout(cand.deployment.first_token_timeout):
+                        held = await _until_first_token(stream)
+                except TimeoutError:
+                    raise UpstreamTimeout(
+                        f"upstream {cand.deployment.id} sent no token in time"
+                    ) from None
+                except BaseException:
+                    await stream.aclose()  # type: ignore[attr-defined]
+                    raise
+                ttft = time.perf_counter() - t0
+                return _served_stream(ctx, health, held, stream, ttft)
             if isinstance(request, EmbeddingRequest):
-                return await provider.embed(request)
-            return await provider.chat(request)
+                reply: Reply = await cand.provider.embed(request)
+            else:
+                reply = await cand.provider.chat(request)
+            health.finished(success=True, latency_s=time.perf_counter() - t0)
+            return reply
+        except ProviderError as exc:
+            health.finished(success=not exc.retryable, latency_s=None)
+            raise
+        except BaseException:
+            health.abandoned()
+            raise
         finally:
             ctx.upstream_seconds += time.perf_counter() - t0

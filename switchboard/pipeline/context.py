@@ -10,7 +10,7 @@ from switchboard.domain import ChatRequest, EmbeddingRequest, Usage
 
 if TYPE_CHECKING:
     from switchboard.config import DeploymentConfig
-    from switchboard.providers.base import Provider
+    from switchboard.routing.plan import Candidate
 
 
 @dataclass(slots=True)
@@ -21,8 +21,9 @@ class RequestContext:
     endpoint: str
     request: ChatRequest | EmbeddingRequest
     started: float = field(default_factory=time.perf_counter)
-    deployment: DeploymentConfig | None = None
-    provider: Provider | None = None
+    deployment: DeploymentConfig | None = None  # the one serving (or last tried)
+    plan: list[Candidate] = field(default_factory=list)
+    tier: str | None = None
     attempts: int = 0
     upstream_seconds: float = 0.0  # time spent waiting on the upstream, excluded from overhead
     first_token_at: float | None = None

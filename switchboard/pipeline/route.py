@@ -1,48 +1,98 @@
-"""Route stage: resolve the public model name to one of its deployments."""
+"""Route stage: model name -> (tier model, for router models) -> ordered deployment plan."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from typing import Protocol
 
-from switchboard.config import Catalogue, DeploymentConfig, ModelConfig
-from switchboard.domain import Reply
-from switchboard.errors import ModelNotFound
+from switchboard.config import Catalogue, ModelConfig
+from switchboard.domain import ChatRequest, Message, Reply
+from switchboard.errors import (
+    InvalidRequest,
+    ModelNotFound,
+    NoHealthyDeployment,
+    UpstreamRateLimited,
+)
 from switchboard.pipeline.context import RequestContext
 from switchboard.pipeline.stage import Next
 from switchboard.providers.base import Provider
+from switchboard.routing.balancer import order_deployments
+from switchboard.routing.health import HealthBoard
+from switchboard.routing.plan import Candidate
+
+
+class TierClassifier(Protocol):
+    def classify(self, messages: list[Message]) -> object:
+        """Return a tier whose `.value` is simple, moderate or complex."""
 
 
 class RouteStage:
-    """Picks a deployment by weight; smarter strategies and failover arrive with routing/."""
-
     def __init__(
         self,
         catalogue: Catalogue,
         providers: Mapping[str, Provider],
+        board: HealthBoard,
+        classifier: TierClassifier | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self._models: dict[str, ModelConfig] = {m.name: m for m in catalogue.models}
         self._providers = providers
+        self._board = board
+        self._classifier = classifier
         self._rng = rng or random.Random()
 
     def resolve(self, name: str) -> ModelConfig:
         model = self._models.get(name)
         if model is None:
             raise ModelNotFound(
-                f"The model `{name}` does not exist or you do not have access to it.", param="model"
+                f"The model `{name}` does not exist or you do not have access to it.",
+                param="model",
             )
         return model
 
-    def pick(self, model: ModelConfig) -> DeploymentConfig:
-        deployments = model.deployments
-        if len(deployments) == 1:
-            return deployments[0]
-        return self._rng.choices(deployments, weights=[d.weight for d in deployments])[0]
+    def plan(self, model: ModelConfig) -> list[Candidate]:
+        """The model's usable deployments in strategy order, then each fallback model's.
+
+        Deployments whose breaker is open or whose known quota is used up are left out; when
+        that leaves nothing, the request fails fast instead of waiting on a dead upstream.
+        """
+        plan: list[Candidate] = []
+        skipped_for_quota = False
+        for m in [model, *(self._models[name] for name in model.fallbacks)]:
+            healths = [self._board[d.id] for d in m.deployments]
+            for h in order_deployments(healths, m.strategy, self._rng):
+                if not h.breaker.available():
+                    continue
+                if not h.has_capacity():
+                    skipped_for_quota = True
+                    continue
+                plan.append(Candidate(m.name, h, self._providers[h.deployment.id]))
+        if plan:
+            return plan
+        if skipped_for_quota:
+            raise UpstreamRateLimited(
+                f"every deployment of model {model.name!r} is at its quota", retry_after=1
+            )
+        raise NoHealthyDeployment(
+            f"every deployment of model {model.name!r} is failing; try again shortly",
+            headers={"Retry-After": "1"},
+        )
+
+    def _tier_model(self, ctx: RequestContext, model: ModelConfig) -> ModelConfig:
+        if model.router is None:
+            return model
+        if not isinstance(ctx.request, ChatRequest):
+            raise InvalidRequest(f"model {model.name!r} routes chat requests only", param="model")
+        if self._classifier is None:
+            raise RuntimeError("a router model needs the complexity classifier")
+        tier = str(getattr(self._classifier.classify(ctx.request.messages), "value", "complex"))
+        ctx.tier = tier
+        ctx.response_headers["x-switchboard-tier"] = tier
+        return self.resolve(getattr(model.router, tier))
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Reply:
-        deployment = self.pick(self.resolve(ctx.request.model))
-        ctx.deployment = deployment
-        ctx.provider = self._providers[deployment.id]
-        ctx.response_headers["x-switchboard-deployment"] = deployment.id
+        model = self._tier_model(ctx, self.resolve(ctx.request.model))
+        ctx.plan = self.plan(model)
+        ctx.deployment = ctx.plan[0].deployment
         return await call_next(ctx)

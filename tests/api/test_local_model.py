@@ -1,0 +1,65 @@
+"""The default, no-config gateway answers with the embedded local model (real generation)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import openai
+import pytest
+
+from switchboard.config import Settings
+from switchboard.testing.harness import BackgroundLoop, GatewayServer, run_gateway
+
+
+@pytest.fixture(scope="module")
+def local_gateway(background: BackgroundLoop) -> Iterator[GatewayServer]:
+    with run_gateway(background, Settings(local_default_max_tokens=24)) as server:
+        yield server
+
+
+def test_default_catalogue_is_the_local_model(local_gateway: GatewayServer) -> None:
+    c = openai.OpenAI(base_url=local_gateway.url, api_key="none", max_retries=0, timeout=120)
+    assert [m.id for m in c.models.list()] == ["local"]
+    ready = httpx.get(local_gateway.base + "/ready", timeout=10)
+    assert ready.status_code in (200, 503)
+
+
+def test_local_model_answers(local_gateway: GatewayServer) -> None:
+    resp = httpx.post(
+        local_gateway.url + "/chat/completions",
+        json={
+            "model": "local",
+            "messages": [{"role": "user", "content": "What is the capital of France?"}],
+            "temperature": 0,
+            "max_tokens": 16,
+        },
+        timeout=120,
+    )
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert "Paris" in body["choices"][0]["message"]["content"]
+    assert body["usage"]["prompt_tokens"] > 5 and 0 < body["usage"]["completion_tokens"] <= 16
+    assert httpx.get(local_gateway.base + "/ready").status_code == 200
+
+
+def test_local_model_streams_with_the_sdk(local_gateway: GatewayServer) -> None:
+    c = openai.OpenAI(base_url=local_gateway.url, api_key="none", max_retries=0, timeout=120)
+    stream = c.chat.completions.create(
+        model="local",
+        messages=[{"role": "user", "content": "Say hello"}],
+        max_tokens=8,
+        temperature=0,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    pieces = [ch.choices[0].delta.content for ch in chunks if ch.choices and ch.choices[0].delta.content]
+    assert len(pieces) >= 2  # real token-by-token streaming
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens <= 8
+
+
+def test_local_model_has_no_embeddings(local_gateway: GatewayServer) -> None:
+    resp = httpx.post(local_gateway.url + "/embeddings", json={"model": "local", "input": "x"})
+    assert resp.status_code == 400
+    assert resp.json()["error"]["code"] == "unsupported_operation"
