@@ -170,10 +170,23 @@ class Settings(BaseSettings):
     breaker_min_calls: int = Field(10, ge=1)
     breaker_failure_rate: float = Field(0.5, gt=0, le=1)
     breaker_cooldown_s: float = Field(10.0, gt=0)
+    database_url: str | None = Field(None, description="unset: sqlite:///./switchboard.db")
+    redis_url: str | None = Field(None, description="unset: limits and budgets in-process")
+    redis_down_policy: Literal["open", "closed"] = "open"
+    auth_enabled: bool | None = Field(
+        None, description="require API keys on /v1/* and /ws/*; unset: on iff master_key is set"
+    )
+    master_key: SecretStr | None = Field(None, description="guards the admin API")
+    key_pepper: SecretStr | None = Field(None, description="HMAC secret for key hashes")
+    metrics_token: SecretStr | None = Field(None, description="if set, /metrics needs it")
     complexity_model_path: Path | None = Field(None, description="default: the shipped model")
     conversation_max_messages: int = Field(40, ge=2)
     conversation_max_count: int = Field(10_000, ge=1)
     catalogue: Catalogue | None = Field(None, description="set directly by tests and embedders")
+
+    @property
+    def auth_required(self) -> bool:
+        return self.auth_enabled if self.auth_enabled is not None else self.master_key is not None
 
     def load_catalogue(self) -> Catalogue:
         if self.catalogue is not None:

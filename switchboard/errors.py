@@ -3,6 +3,10 @@
 SwitchboardError                      every error a client may see, rendered once in api/errors.py
 ├── InvalidRequest          400       malformed JSON, bad field values (names the field in `param`)
 │   └── UnsupportedOperation 400      e.g. embeddings on a model whose provider has none
+├── AuthenticationFailed    401       missing, unknown, revoked or expired API key
+├── PermissionDenied        403       the key may not use this model (or admin route)
+├── BudgetExceeded          402       the key's spend budget would be exceeded
+├── RateLimited             429       the key's / tenant's own limits (with x-ratelimit-* headers)
 ├── ModelNotFound           404       the model name is not in the catalogue
 ├── PayloadTooLarge         413       request body over the configured limit
 ├── ServiceNotReady         503       a component (e.g. the local model) failed to load
@@ -48,6 +52,30 @@ class InvalidRequest(SwitchboardError):
 
 class UnsupportedOperation(InvalidRequest):
     code = "unsupported_operation"
+
+
+class AuthenticationFailed(SwitchboardError):
+    status = 401
+    type = "authentication_error"
+    code = "invalid_api_key"
+
+
+class PermissionDenied(SwitchboardError):
+    status = 403
+    type = "permission_error"
+    code = "model_not_allowed"
+
+
+class BudgetExceeded(SwitchboardError):
+    status = 402
+    type = "insufficient_quota"
+    code = "budget_exceeded"
+
+
+class RateLimited(SwitchboardError):
+    status = 429
+    type = "rate_limit_error"
+    code = "rate_limit_exceeded"
 
 
 class ModelNotFound(SwitchboardError):
