@@ -8,7 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from switchboard import __version__
-from switchboard.api import health, openai_routes, simple_routes, websocket
+from switchboard.api import (
+    admin_routes,
+    health,
+    openai_routes,
+    simple_routes,
+    usage_routes,
+    websocket,
+)
 from switchboard.api.errors import install_error_handlers
 from switchboard.api.middleware import RequestIdMiddleware
 from switchboard.config import Settings
@@ -36,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    for module in (openai_routes, simple_routes, websocket, health):
+    for module in (openai_routes, simple_routes, websocket, usage_routes, admin_routes, health):
         app.include_router(module.router)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -83,6 +83,10 @@ def parser() -> argparse.ArgumentParser:
     mock.add_argument("--cut-stream-rate", type=float, default=0.0, help="fraction of streams cut")
     mock.add_argument("--seed", type=int, default=None, help="seed for fault injection")
     mock.set_defaults(func=_mock_provider)
+
+    from switchboard.keys.cli import add_keys_commands
+
+    add_keys_commands(sub)
     return p
 
 

@@ -21,7 +21,8 @@ class Price(BaseModel):
 
     input: float = Field(0.0, ge=0)
     output: float = Field(0.0, ge=0)
-    cached_input: float | None = Field(None, ge=0)
+    cached_input: float | None = Field(None, ge=0, description="cache reads; default: input")
+    cache_write_input: float | None = Field(None, ge=0, description="cache writes; default: input")
 
 
 class DeploymentConfig(BaseModel):
@@ -98,11 +99,21 @@ class ModelConfig(BaseModel):
         return self
 
 
+class TenantLimits(BaseModel):
+    """Limits shared by every key of one tenant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rpm: int | None = Field(None, ge=1)
+    tpm: int | None = Field(None, ge=1)
+
+
 class Catalogue(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     models: list[ModelConfig] = Field(min_length=1)
     default_model: str | None = None
+    tenants: dict[str, TenantLimits] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check_names(self) -> Catalogue:
@@ -179,6 +190,11 @@ class Settings(BaseSettings):
     master_key: SecretStr | None = Field(None, description="guards the admin API")
     key_pepper: SecretStr | None = Field(None, description="HMAC secret for key hashes")
     metrics_token: SecretStr | None = Field(None, description="if set, /metrics needs it")
+    redis_prefix: str = Field("sb:", description="prefix of every Redis key Switchboard writes")
+    database_schema: str | None = Field(None, description="PostgreSQL schema for the key store")
+    reserve_completion_tokens: int = Field(
+        512, ge=1, description="tokens reserved for a reply when the request sets no max_tokens"
+    )
     complexity_model_path: Path | None = Field(None, description="default: the shipped model")
     conversation_max_messages: int = Field(40, ge=2)
     conversation_max_count: int = Field(10_000, ge=1)

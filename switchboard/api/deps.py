@@ -9,12 +9,22 @@ from starlette.requests import HTTPConnection
 
 from switchboard.domain import ChatRequest, EmbeddingRequest
 from switchboard.gateway import Gateway
+from switchboard.pipeline.auth import credential_from_headers
 from switchboard.pipeline.context import RequestContext
 
 
 def gateway_of(conn: HTTPConnection) -> Gateway:
     gateway: Gateway = conn.app.state.gateway
     return gateway
+
+
+def credential_of(conn: HTTPConnection) -> str | None:
+    """The client's API key from the headers (or, for browsers' WebSockets, `?api_key=`)."""
+    headers = conn.headers
+    found = credential_from_headers(headers.get("authorization"), headers.get("x-api-key"))
+    if found is None and conn.scope["type"] == "websocket":
+        found = conn.query_params.get("api_key") or None
+    return found
 
 
 def new_context(
@@ -28,5 +38,6 @@ def new_context(
         request=request,
         started=state.get("started") or time.perf_counter(),
     )
+    ctx.credential = credential_of(conn)
     state["ctx"] = ctx
     return ctx

@@ -30,6 +30,8 @@ class RequestFinished:
     overhead_s: float
     attempts: int
     truncated: bool = False  # a stream that broke after chunks reached the client
+    key_id: str | None = None  # the API key's id (never the key itself)
+    tenant: str | None = None
 
 
 class Subscriber(Protocol):

@@ -59,6 +59,12 @@ class Metrics:
         self.active = Gauge(
             "switchboard_active_requests", "Requests in flight", ["endpoint"], registry=r
         )
+        self.limit_store_errors = Counter(
+            "switchboard_limits_store_errors",
+            "Failures reaching the shared limits store (Redis)",
+            ["kind"],
+            registry=r,
+        )
         self.truncated = Counter(
             "switchboard_stream_truncations",
             "Streams that ended in an error after the first byte",
@@ -86,6 +92,9 @@ class Metrics:
             self.cost.labels(event.model).inc(event.cost_usd)
         if event.truncated:
             self.truncated.labels(event.model).inc()
+
+    def limits_store_error(self, kind: str) -> None:
+        self.limit_store_errors.labels(kind).inc()
 
     def watch_circuits(self, states: Callable[[], dict[str, str]]) -> None:
         """Export each deployment's breaker state, read at scrape time."""

@@ -10,6 +10,7 @@ from switchboard.domain import ChatRequest, EmbeddingRequest, Usage
 
 if TYPE_CHECKING:
     from switchboard.config import DeploymentConfig
+    from switchboard.keys.models import ApiKey
     from switchboard.routing.plan import Candidate
 
 
@@ -21,6 +22,8 @@ class RequestContext:
     endpoint: str
     request: ChatRequest | EmbeddingRequest
     started: float = field(default_factory=time.perf_counter)
+    credential: str | None = field(default=None, repr=False)  # the client's key: never logged
+    key: ApiKey | None = None  # set by the auth stage
     deployment: DeploymentConfig | None = None  # the one serving (or last tried)
     plan: list[Candidate] = field(default_factory=list)
     tier: str | None = None

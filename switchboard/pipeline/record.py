@@ -107,6 +107,8 @@ class RecordStage:
                 overhead_s=ctx.overhead_ms(now) / 1000.0,
                 attempts=ctx.attempts,
                 truncated=truncated,
+                key_id=ctx.key.id if ctx.key is not None else None,
+                tenant=ctx.key.tenant if ctx.key is not None else None,
             )
         )
 

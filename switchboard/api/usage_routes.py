@@ -1,0 +1,66 @@
+"""`GET /v1/usage`: the calling key's own usage and spend."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from switchboard.api.deps import credential_of, gateway_of
+from switchboard.api.openai_routes import json_response
+from switchboard.errors import AuthenticationFailed, InvalidRequest
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequest(f"`{name}` must be a date like 2026-11-27", param=name) from None
+
+
+router = APIRouter()
+
+
+@router.get("/v1/usage")
+async def own_usage(request: Request) -> Response:
+    gateway = gateway_of(request)
+    credential = credential_of(request)
+    key = await gateway.keys.authenticate(credential) if credential else None
+    now = datetime.now(UTC)
+    if key is None or key.status(now) != "active":
+        raise AuthenticationFailed("A valid API key is needed to read its usage.")
+    since = _day(request.query_params.get("since"), "since")
+    until = _day(request.query_params.get("until"), "until")
+    await gateway.usage.flush()  # include this replica's most recent requests
+    rows = await gateway.keys.usage(key_id=key.id, since=since, until=until)
+    spent = await gateway.keys.spend(key.id, since=key.budget_window_start(now.date()))
+    data = [
+        {
+            "day": r.day.isoformat(),
+            "model": r.model,
+            "requests": r.requests,
+            "prompt_tokens": r.prompt_tokens,
+            "completion_tokens": r.completion_tokens,
+            "cached_tokens": r.cached_tokens,
+            "cost_usd": round(r.cost_usd, 9),
+        }
+        for r in rows
+    ]
+    budget = key.budget_usd
+    return json_response(
+        {
+            "object": "usage",
+            "key_id": key.id,
+            "tenant": key.tenant,
+            "data": data,
+            "budget": {
+                "budget_usd": budget,
+                "period": key.budget_period,
+                "spent_usd": round(spent, 9),
+                "remaining_usd": round(budget - spent, 9) if budget is not None else None,
+            },
+        }
+    )

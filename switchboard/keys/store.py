@@ -1,0 +1,261 @@
+"""The KeyStore protocol and its SQL implementation (SQLite embedded, PostgreSQL distributed).
+
+One SQLAlchemy async code path serves both databases; the only dialect-specific piece is the
+`INSERT ... ON CONFLICT DO UPDATE` construct, taken from a registry by dialect name.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from switchboard.config import Settings
+from switchboard.keys import engine as db
+from switchboard.keys.cache import KeyCache
+from switchboard.keys.models import ApiKey, NewKey, UsageRow
+from switchboard.keys.secrets import KeyHasher, display_prefix, generate_key, looks_like_key
+from switchboard.keys.tables import (
+    USAGE_COUNTERS,
+    api_keys,
+    key_from_row,
+    key_values,
+    to_nanos,
+    to_usd,
+    usage_daily,
+    usage_from_row,
+)
+
+log = logging.getLogger("switchboard.keys")
+
+UPSERT_INSERTS: dict[str, Callable[..., Any]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+USAGE_KEY = ("key_id", "tenant", "model", "day")
+USAGE_SUMS = (*USAGE_COUNTERS, "cost_nanousd")
+
+
+class KeyStore(Protocol):
+    async def migrate(self) -> None: ...
+
+    async def create(self, new: NewKey) -> tuple[str, ApiKey]: ...
+
+    async def authenticate(self, plaintext: str) -> ApiKey | None: ...
+
+    async def get(self, key_id: str) -> ApiKey | None: ...
+
+    async def list(
+        self, tenant: str | None = None, include_revoked: bool = True
+    ) -> builtins.list[ApiKey]: ...
+
+    async def revoke(self, key_id: str) -> bool: ...
+
+    async def record_usage(self, rows: Sequence[UsageRow]) -> None: ...
+
+    async def usage(
+        self,
+        key_id: str | None = None,
+        tenant: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> builtins.list[UsageRow]: ...
+
+    async def spend(self, key_id: str, since: date | None) -> float: ...
+
+    async def aclose(self) -> None: ...
+
+
+def merge_usage(rows: Sequence[UsageRow]) -> builtins.list[dict[str, Any]]:
+    """One parameter set per (key, tenant, model, day), sorted so that concurrent batches lock
+    rows in the same order (PostgreSQL would refuse the same row twice in one statement)."""
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        ident = (row.key_id, row.tenant, row.model, row.day)
+        acc = merged.setdefault(ident, dict(zip(USAGE_KEY, ident, strict=True)))
+        for name in USAGE_COUNTERS:
+            acc[name] = acc.get(name, 0) + getattr(row, name)
+        acc["cost_nanousd"] = acc.get("cost_nanousd", 0) + to_nanos(row.cost_usd)
+    return [merged[ident] for ident in sorted(merged)]
+
+
+class SqlKeyStore:
+    """Keys and usage in SQLite (`sqlite:///path`, the default) or PostgreSQL (`postgresql://`).
+
+    `schema` (PostgreSQL only) keeps the tables in their own schema; SQLite ignores it.
+    `authenticate` answers from an in-process cache for `cache_ttl_s` seconds: a key revoked by
+    another process may keep working here for up to that long.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        pepper: str | None = None,
+        schema: str | None = None,
+        cache_ttl_s: float = 5.0,
+        cache_size: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._url = db.async_url(url)
+        is_postgres = self._url.get_backend_name() == "postgresql"
+        self._schema = db.check_schema(schema) if schema is not None and is_postgres else None
+        self._engine = db.build_engine(self._url, self._schema)
+        self._hasher = KeyHasher(pepper)
+        self._cache = KeyCache(cache_ttl_s, cache_size, clock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SqlKeyStore:
+        pepper = settings.key_pepper.get_secret_value() if settings.key_pepper else None
+        return cls(settings.database_url, pepper=pepper, schema=settings.database_schema)
+
+    def __repr__(self) -> str:
+        return f"SqlKeyStore({self._url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    async def migrate(self) -> None:
+        async with self._engine.begin() as conn:
+            await db.migrate(conn, self._schema)
+
+    async def create(self, new: NewKey) -> tuple[str, ApiKey]:
+        plaintext = generate_key()
+        key = ApiKey(
+            id=uuid.uuid4().hex,
+            name=new.name,
+            tenant=new.tenant,
+            prefix=display_prefix(plaintext),
+            allowed_models=new.allowed_models,
+            rpm=new.rpm,
+            tpm=new.tpm,
+            max_concurrency=new.max_concurrency,
+            budget_usd=_exact_usd(new.budget_usd),
+            budget_period=new.budget_period,
+            expires_at=new.expires_at.astimezone(UTC) if new.expires_at else None,
+            revoked_at=None,
+            created_at=datetime.now(UTC),
+        )
+        values = key_values(key, self._hasher.hash(plaintext))
+        async with self._engine.begin() as conn:
+            await conn.execute(insert(api_keys).values(**values))
+        log.info("created api key id=%s tenant=%s name=%s", key.id, key.tenant, key.name)
+        return plaintext, key
+
+    async def authenticate(self, plaintext: str) -> ApiKey | None:
+        """The key's record (revoked and expired ones too, so callers can say which) or None."""
+        if not looks_like_key(plaintext):
+            return None
+        key_hash = self._hasher.hash(plaintext)
+        cached = self._cache.get(key_hash)
+        if cached is not None:
+            return cached
+        async with self._engine.connect() as conn:
+            result = await conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash))
+            row = result.first()
+        if row is None or not self._hasher.matches(plaintext, row.key_hash):
+            return None
+        key = key_from_row(row)
+        self._cache.put(key_hash, key)
+        return key
+
+    async def get(self, key_id: str) -> ApiKey | None:
+        async with self._engine.connect() as conn:
+            result = await conn.execute(select(api_keys).where(api_keys.c.id == key_id))
+            row = result.first()
+        return key_from_row(row) if row is not None else None
+
+    async def list(
+        self, tenant: str | None = None, include_revoked: bool = True
+    ) -> builtins.list[ApiKey]:
+        query = select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id)
+        if tenant is not None:
+            query = query.where(api_keys.c.tenant == tenant)
+        if not include_revoked:
+            query = query.where(api_keys.c.revoked_at.is_(None))
+        async with self._engine.connect() as conn:
+            result = await conn.execute(query)
+            return [key_from_row(row) for row in result]
+
+    async def revoke(self, key_id: str) -> bool:
+        """Revoke now (a second revoke keeps the first time); False if there is no such key."""
+        stmt = (
+            update(api_keys)
+            .where(api_keys.c.id == key_id)
+            .values(revoked_at=func.coalesce(api_keys.c.revoked_at, datetime.now(UTC)))
+        )
+        async with self._engine.begin() as conn:
+            result = await conn.execute(stmt)
+        self._cache.forget(key_id)
+        found = result.rowcount == 1
+        if found:
+            log.info("revoked api key id=%s", key_id)
+        return found
+
+    async def record_usage(self, rows: Sequence[UsageRow]) -> None:
+        """Add each row's counters to its (key, tenant, model, day) total, atomically."""
+        params = merge_usage(rows)
+        if not params:
+            return
+        stmt = UPSERT_INSERTS[self._engine.dialect.name](usage_daily)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[usage_daily.c[name] for name in USAGE_KEY],
+            set_={name: usage_daily.c[name] + stmt.excluded[name] for name in USAGE_SUMS},
+        )
+        async with self._engine.begin() as conn:
+            await conn.execute(stmt, params)
+
+    async def usage(
+        self,
+        key_id: str | None = None,
+        tenant: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> builtins.list[UsageRow]:
+        """Daily rows, `since` and `until` both inclusive, ordered by day, key and model."""
+        query = select(usage_daily).where(*_usage_filters(key_id, tenant, since, until))
+        query = query.order_by(usage_daily.c.day, usage_daily.c.key_id, usage_daily.c.model)
+        async with self._engine.connect() as conn:
+            result = await conn.execute(query)
+            return [usage_from_row(row) for row in result]
+
+    async def spend(self, key_id: str, since: date | None) -> float:
+        """USD spent by the key from `since` (inclusive; None: ever)."""
+        total = func.coalesce(func.sum(usage_daily.c.cost_nanousd), 0)
+        query = select(total).where(*_usage_filters(key_id, None, since, None))
+        async with self._engine.connect() as conn:
+            nanos = (await conn.execute(query)).scalar_one()
+        return to_usd(int(nanos))
+
+    async def aclose(self) -> None:
+        await self._engine.dispose()
+
+
+def _exact_usd(usd: float | None) -> float | None:
+    """The value as it will read back from the table (whole nano-dollars)."""
+    return to_usd(to_nanos(usd)) if usd is not None else None
+
+
+def _usage_filters(
+    key_id: str | None, tenant: str | None, since: date | None, until: date | None
+) -> builtins.list[ColumnElement[bool]]:
+    c = usage_daily.c
+    filters: builtins.list[ColumnElement[bool]] = []
+    if key_id is not None:
+        filters.append(c.key_id == key_id)
+    if tenant is not None:
+        filters.append(c.tenant == tenant)
+    if since is not None:
+        filters.append(c.day >= since)
+    if until is not None:
+        filters.append(c.day <= until)
+    return filters

@@ -1,0 +1,188 @@
+"""Limits stage: per-key budget, requests/tokens per minute (key and tenant) and concurrency.
+
+Everything is reserved before the upstream call (tokens: prompt estimate + reply cap; cost: the
+dearest deployment that may serve) and settled with the real usage when the reply or stream
+ends, so N replicas sharing Redis enforce one limit, not N.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from switchboard.config import Price, TenantLimits
+from switchboard.domain import (
+    ChatRequest,
+    ChatResponse,
+    ChunkStream,
+    EmbeddingResponse,
+    Reply,
+    Usage,
+)
+from switchboard.errors import BudgetExceeded, RateLimited, ServiceNotReady
+from switchboard.keys.models import ApiKey
+from switchboard.keys.store import KeyStore
+from switchboard.limits import LimitBackends
+from switchboard.limits.types import Decision, Limit, Reservation
+from switchboard.pipeline.context import RequestContext
+from switchboard.pipeline.stage import Next
+from switchboard.pipeline.tokens import estimate_prompt_tokens
+from switchboard.pricing import cost_micro
+from switchboard.ratelimit_headers import ratelimit_headers
+
+
+@dataclass(slots=True)
+class Holds:
+    """What one request reserved, to be settled once."""
+
+    spend_scope: str | None = None
+    spend_period: str = "total"
+    spend_micro: int = 0
+    rate: Reservation | None = None
+    lease_scope: str | None = None
+    lease_id: str = ""
+
+
+def budget_period(key: ApiKey, now: datetime) -> str:
+    if key.budget_period == "daily":
+        return f"d:{now.date().isoformat()}"
+    if key.budget_period == "monthly":
+        return f"m:{now.strftime('%Y-%m')}"
+    return "total"
+
+
+class LimitsStage:
+    def __init__(
+        self,
+        backends: LimitBackends,
+        keys: KeyStore,
+        price_of: Callable[[str], Price],
+        tenants: Mapping[str, TenantLimits],
+        reserve_completion_tokens: int,
+    ) -> None:
+        self._b = backends
+        self._keys = keys
+        self._price_of = price_of
+        self._tenants = tenants
+        self._reply_tokens = reserve_completion_tokens
+
+    async def __call__(self, ctx: RequestContext, call_next: Next) -> Reply:
+        key = ctx.key
+        if key is None:  # auth is off: nothing to limit per key
+            return await call_next(ctx)
+        prompt = estimate_prompt_tokens(ctx.request)
+        reply_cap = 0
+        if isinstance(ctx.request, ChatRequest):
+            reply_cap = ctx.request.token_limit() or self._reply_tokens
+        holds = Holds()
+        try:
+            await self._reserve_budget(ctx, key, holds, Usage(prompt, reply_cap))
+            await self._reserve_rate(ctx, key, holds, prompt + reply_cap)
+            await self._acquire_slot(ctx, key, holds)
+        except BaseException:
+            await self._settle(holds, ctx, None)
+            raise
+        try:
+            reply = await call_next(ctx)
+        except BaseException:
+            await self._settle(holds, ctx, None)
+            raise
+        if isinstance(reply, ChatResponse | EmbeddingResponse):
+            await self._settle(holds, ctx, reply.usage)
+            return reply
+        return self._settle_after(ctx, holds, reply)
+
+    async def _settle_after(
+        self, ctx: RequestContext, holds: Holds, stream: ChunkStream
+    ) -> ChunkStream:
+        usage: Usage | None = None
+        pieces = 0
+        try:
+            async for chunk in stream:
+                usage = chunk.usage or usage
+                pieces += sum(1 for c in chunk.choices if c.content or c.tool_calls)
+                yield chunk
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+            if usage is None and pieces:
+                usage = Usage(estimate_prompt_tokens(ctx.request), pieces)
+            await self._settle(holds, ctx, usage)
+
+    async def _reserve_budget(
+        self, ctx: RequestContext, key: ApiKey, holds: Holds, worst: Usage
+    ) -> None:
+        if key.budget_usd is None:
+            return
+        now = datetime.now(UTC)
+        scope, period = f"key:{key.id}", budget_period(key, now)
+        amount = cost_micro(worst, self._price_of(ctx.request.model))
+        budget = round(key.budget_usd * 1_000_000)
+        decision = await self._b.spend.reserve(scope, period, amount, budget)
+        if not decision.seeded:  # first use here, or Redis lost it: start from the database
+            spent = await self._keys.spend(key.id, since=key.budget_window_start(now.date()))
+            await self._b.spend.seed(scope, period, round(spent * 1_000_000))
+            if decision.allowed:
+                await self._b.spend.settle(scope, period, amount, 0)
+            decision = await self._b.spend.reserve(scope, period, amount, budget)
+        if decision.unavailable:
+            raise ServiceNotReady(
+                "Budget store unavailable; try again shortly.", headers={"Retry-After": "2"}
+            )
+        if not decision.allowed:
+            raise BudgetExceeded(
+                f"This API key's budget of ${key.budget_usd:.2f} ({key.budget_period}) is used up: "
+                f"${decision.spent_micro / 1e6:.4f} spent."
+            )
+        holds.spend_scope, holds.spend_period, holds.spend_micro = scope, period, amount
+
+    async def _reserve_rate(
+        self, ctx: RequestContext, key: ApiKey, holds: Holds, tokens: int
+    ) -> None:
+        limits = [Limit(f"key:{key.id}", key.rpm, key.tpm)] if key.rpm or key.tpm else []
+        tenant = self._tenants.get(key.tenant)
+        if tenant is not None and (tenant.rpm or tenant.tpm):
+            limits.append(Limit(f"tenant:{key.tenant}", tenant.rpm, tenant.tpm))
+        if not limits:
+            return
+        decision: Decision = await self._b.rate.reserve(limits, tokens)
+        headers = ratelimit_headers(decision)
+        ctx.response_headers.update(headers)
+        if decision.unavailable:
+            raise ServiceNotReady(
+                "Rate-limit store unavailable; try again shortly.", headers={"Retry-After": "2"}
+            )
+        if not decision.allowed:
+            raise RateLimited(
+                "Rate limit reached for this API key; retry after the time in Retry-After.",
+                headers=headers,
+            )
+        holds.rate = decision.reservation
+
+    async def _acquire_slot(self, ctx: RequestContext, key: ApiKey, holds: Holds) -> None:
+        if key.max_concurrency is None:
+            return
+        scope = f"key:{key.id}"
+        if not await self._b.concurrency.acquire(scope, key.max_concurrency, ctx.request_id):
+            raise RateLimited(
+                f"Too many concurrent requests for this API key (limit {key.max_concurrency}).",
+                code="concurrency_limit_exceeded",
+                headers={"Retry-After": "1"},
+            )
+        holds.lease_scope, holds.lease_id = scope, ctx.request_id
+
+    async def _settle(self, holds: Holds, ctx: RequestContext, usage: Usage | None) -> None:
+        """Release what was held, charging the real usage (none for a failed request)."""
+        if holds.lease_scope is not None:
+            await self._b.concurrency.release(holds.lease_scope, holds.lease_id)
+            holds.lease_scope = None
+        if holds.rate is not None:
+            await self._b.rate.settle(holds.rate, usage.total_tokens if usage else 0)
+            holds.rate = None
+        if holds.spend_scope is not None:
+            price = ctx.deployment.price if ctx.deployment is not None else None
+            actual = cost_micro(usage, price) if usage is not None and price is not None else 0
+            await self._b.spend.settle(
+                holds.spend_scope, holds.spend_period, holds.spend_micro, actual
+            )
+            holds.spend_scope = None

@@ -1,0 +1,31 @@
+"""OpenAI-style `x-ratelimit-*` headers from a rate-limit decision."""
+
+from __future__ import annotations
+
+import math
+
+from switchboard.limits.types import Decision
+
+
+def duration(seconds: float) -> str:
+    """OpenAI's reset format: `250ms`, `12s`, `1m30s`."""
+    if seconds < 1:
+        return f"{max(0, math.ceil(seconds * 1000))}ms"
+    whole = math.ceil(seconds)
+    minutes, secs = divmod(whole, 60)
+    return f"{minutes}m{secs}s" if minutes else f"{secs}s"
+
+
+def ratelimit_headers(decision: Decision) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if decision.limit_requests is not None:
+        headers["x-ratelimit-limit-requests"] = str(decision.limit_requests)
+        headers["x-ratelimit-remaining-requests"] = str(decision.remaining_requests or 0)
+        headers["x-ratelimit-reset-requests"] = duration(decision.reset_requests_s or 0.0)
+    if decision.limit_tokens is not None:
+        headers["x-ratelimit-limit-tokens"] = str(decision.limit_tokens)
+        headers["x-ratelimit-remaining-tokens"] = str(decision.remaining_tokens or 0)
+        headers["x-ratelimit-reset-tokens"] = duration(decision.reset_tokens_s or 0.0)
+    if not decision.allowed:
+        headers["retry-after"] = str(max(1, math.ceil(decision.retry_after_s)))
+    return headers
