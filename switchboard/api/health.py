@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import Response
@@ -9,6 +11,7 @@ from starlette.responses import Response
 from switchboard import __version__
 from switchboard.api.deps import gateway_of
 from switchboard.api.openai_routes import json_response
+from switchboard.errors import AuthenticationFailed
 
 router = APIRouter()
 
@@ -36,4 +39,10 @@ async def ready(request: Request) -> Response:
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
-    return Response(gateway_of(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    gateway = gateway_of(request)
+    token = gateway.settings.metrics_token
+    if token is not None:
+        sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(sent.encode(), token.get_secret_value().encode()):
+            raise AuthenticationFailed("This metrics endpoint needs its bearer token.")
+    return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -16,13 +16,14 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from switchboard.api.deps import gateway_of, new_context
+from switchboard.api.deps import credential_of, gateway_of, new_context
 from switchboard.api.errors import invalid_from_validation
 from switchboard.api.render import error_json, usage_json
 from switchboard.conversation import finish_turn, start_turn
@@ -158,10 +159,20 @@ async def _read(session: Session) -> None:
         session.queue.put_nowait(msg)
 
 
+async def _key_is_valid(ws: WebSocket, gateway: Gateway) -> bool:
+    credential = credential_of(ws)
+    key = await gateway.keys.authenticate(credential) if credential else None
+    return key is not None and key.status(datetime.now(UTC)) == "active"
+
+
 @router.websocket("/ws/chat/{client_id}")
 async def ws_chat(ws: WebSocket, client_id: str) -> None:
+    gateway = gateway_of(ws)
+    if gateway.settings.auth_required and not await _key_is_valid(ws, gateway):
+        await ws.close(code=1008, reason="missing or invalid API key")  # refuses the handshake
+        return
     await ws.accept()
-    session = Session(ws, gateway_of(ws))
+    session = Session(ws, gateway)
     worker = asyncio.create_task(_serve(session))
     try:
         await _read(session)

@@ -35,6 +35,8 @@ class UsageRecorder:
     def request_finished(self, event: RequestFinished) -> None:
         if event.key_id is None or event.tenant is None:
             return
+        if event.status >= 400 and not (event.usage and event.usage.total_tokens):
+            return  # refused or failed without consuming tokens: nothing to bill
         if len(self._pending) >= self._max_pending:
             self.dropped += 1  # the database is far behind: keep serving, count the loss
             return

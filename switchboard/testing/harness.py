@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 
 import httpx
 import uvicorn
-from switchboard.testing.mock_provider import MockProvider
 
 from switchboard.app import create_app
 from switchboard.config import Settings
+from switchboard.testing.mock_provider import MockProvider
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ import socket
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 log = logging.getLogger(__name__)
 
@@ -109,11 +109,8 @@ class HttpConnection(asyncio.Protocol):
         self._lost = False
         self._closed_by_us = False
 
-    # --- asyncio.Protocol -------------------------------------------------------------------
-
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         sock = transport.get_extra_info("socket")
         if sock is not None:
             try:
@@ -139,8 +136,6 @@ class HttpConnection(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._wake_drain()
-
-    # --- what a handler uses ----------------------------------------------------------------
 
     @property
     def closed_by_peer(self) -> bool:
@@ -191,8 +186,6 @@ class HttpConnection(asyncio.Protocol):
         if task is not None:
             task.cancel()
         return task
-
-    # --- internals --------------------------------------------------------------------------
 
     def _process(self) -> None:
         while self._task is None and not self._lost and not self._closed_by_us:

@@ -1,0 +1,257 @@
+"""What the limit stores do while Redis is unreachable: the "open" or "closed" policy.
+
+Each wrapper keeps the protocol of the store it wraps. When a Redis call fails (connection error,
+timeout, any Redis error) it calls `on_error(kind)` once, and for `pause_s` every wrapper sharing
+the `StoreGuard`'s back-off skips Redis, so a dead server does not add a timeout to each request;
+then Redis is tried again, with no permanent latch.
+
+- "open": answer from an in-process store, so each replica still enforces every limit locally.
+  While Redis is down the effective limit is therefore N times the configured one across N
+  replicas, and local windows start empty. Budgets start from the last figure Redis reported.
+- "closed": refuse (`unavailable=True`), so the caller can answer 503 rather than 429.
+
+Releases and spend settlements that could not reach Redis are queued and replayed once it answers
+again, so leases are not held until their TTL and reserved spend does not leak. A settlement that
+timed out is not replayed: it was sent, and Redis most likely applies it (replaying could count it
+twice). Likewise a reserve that timed out may be counted both in Redis and locally (conservative).
+A rate settle that fails is dropped: its tokens stay reserved until their bucket leaves the window.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from typing import Literal, TypeVar
+
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from switchboard.limits.base import ConcurrencyLimiter, RateLimiter, SpendLedger
+from switchboard.limits.memory import (
+    MemoryConcurrencyLimiter,
+    MemoryRateLimiter,
+    MemorySpendLedger,
+)
+from switchboard.limits.types import Decision, Limit, Reservation, SpendDecision
+
+Policy = Literal["open", "closed"]
+OnError = Callable[[str], None]
+T = TypeVar("T")
+STORE_ERRORS = (RedisError, OSError, TimeoutError)
+TIMEOUT_ERRORS = (RedisTimeoutError, TimeoutError)
+REPLAY_BATCH = 100  # queued operations replayed ahead of one call, so no call waits for all
+
+
+class _Down:
+    """The store was not asked (back-off, refused connection), or its answer was lost."""
+
+    def __init__(self, maybe_applied: bool) -> None:
+        self.maybe_applied = maybe_applied
+
+
+NOT_SENT = _Down(maybe_applied=False)
+MAYBE_APPLIED = _Down(maybe_applied=True)
+
+
+class OutageBackoff:
+    """After a failure, skip the store for `pause_s`; shared by all wrappers of one client."""
+
+    def __init__(self, pause_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._pause_s = pause_s
+        self._clock = clock
+        self._until = 0.0
+
+    def should_try(self) -> bool:
+        return self._clock() >= self._until
+
+    def failed(self) -> None:
+        self._until = self._clock() + self._pause_s
+
+
+class StoreGuard:
+    """Runs one store call; a store failure becomes a `_Down` and a call to `on_error(kind)`."""
+
+    def __init__(self, kind: str, backoff: OutageBackoff, on_error: OnError) -> None:
+        self._kind = kind
+        self._backoff = backoff
+        self._on_error = on_error
+
+    async def call(self, op: Callable[[], Awaitable[T]]) -> T | _Down:
+        if not self._backoff.should_try():
+            return NOT_SENT
+        try:
+            return await op()
+        except STORE_ERRORS as exc:
+            self._backoff.failed()
+            self._on_error(self._kind)
+            # A timed-out command was sent and most likely runs; a refused one never arrived.
+            return MAYBE_APPLIED if isinstance(exc, TIMEOUT_ERRORS) else NOT_SENT
+
+
+class FallbackRateLimiter:
+    def __init__(
+        self,
+        shared: RateLimiter,
+        local: MemoryRateLimiter,
+        guard: StoreGuard,
+        policy: Policy,
+        closed_retry_after_s: float = 2.0,
+    ) -> None:
+        self._shared, self._local, self._guard = shared, local, guard
+        self._policy = policy
+        self._closed_retry_after_s = closed_retry_after_s
+
+    async def reserve(
+        self, limits: Sequence[Limit], tokens: int, now: float | None = None
+    ) -> Decision:
+        decision = await self._guard.call(lambda: self._shared.reserve(limits, tokens, now))
+        if not isinstance(decision, _Down):
+            return decision
+        if self._policy == "open":
+            return await self._local.reserve(limits, tokens, now)
+        return Decision(False, None, self._closed_retry_after_s, unavailable=True)
+
+    async def settle(self, reservation: Reservation, actual_tokens: int) -> None:
+        if reservation.backend == self._local.backend:
+            await self._local.settle(reservation, actual_tokens)
+        else:
+            await self._guard.call(lambda: self._shared.settle(reservation, actual_tokens))
+
+
+class FallbackConcurrencyLimiter:
+    def __init__(
+        self,
+        shared: ConcurrencyLimiter,
+        local: MemoryConcurrencyLimiter,
+        guard: StoreGuard,
+        policy: Policy,
+        max_pending: int = 10_000,
+    ) -> None:
+        self._shared, self._local, self._guard = shared, local, guard
+        self._policy = policy
+        self._max_pending = max_pending
+        self._pending: OrderedDict[tuple[str, str], None] = OrderedDict()
+
+    async def acquire(
+        self, scope: str, limit: int, lease_id: str, ttl_s: float = 600, now: float | None = None
+    ) -> bool:
+        granted = await self._call(
+            partial(self._shared.acquire, scope, limit, lease_id, ttl_s, now)
+        )
+        if not isinstance(granted, _Down):
+            return granted
+        if self._policy == "open":
+            return await self._local.acquire(scope, limit, lease_id, ttl_s, now)
+        return False
+
+    async def release(self, scope: str, lease_id: str) -> None:
+        if self._local.holds(scope, lease_id):
+            await self._local.release(scope, lease_id)
+        elif isinstance(await self._call(partial(self._shared.release, scope, lease_id)), _Down):
+            self._queue(scope, lease_id)  # a release is idempotent: replay even if it ran
+
+    async def _call(self, op: Callable[[], Awaitable[T]]) -> T | _Down:
+        """Replay queued releases first, so the call sees the slots they free."""
+        for _ in range(min(len(self._pending), REPLAY_BATCH)):
+            scope, lease_id = self._pending.popitem(last=False)[0]
+            if isinstance(
+                await self._guard.call(partial(self._shared.release, scope, lease_id)), _Down
+            ):
+                self._queue(scope, lease_id)
+                break
+        return await self._guard.call(op)
+
+    def _queue(self, scope: str, lease_id: str) -> None:
+        self._pending[(scope, lease_id)] = None
+        while len(self._pending) > self._max_pending:
+            self._pending.popitem(last=False)  # that lease lapses at its TTL instead
+
+
+class FallbackSpendLedger:
+    def __init__(
+        self,
+        shared: SpendLedger,
+        local: MemorySpendLedger,
+        guard: StoreGuard,
+        policy: Policy,
+        max_keys: int = 10_000,
+    ) -> None:
+        self._shared, self._local, self._guard = shared, local, guard
+        self._policy = policy
+        self._max_keys = max_keys
+        self._last_spent: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._local_held: Counter[tuple[str, str, int]] = Counter()
+        self._pending: OrderedDict[tuple[str, str], tuple[int, int]] = OrderedDict()
+
+    async def reserve(
+        self, scope: str, period: str, amount_micro: int, budget_micro: int
+    ) -> SpendDecision:
+        decision = await self._call(
+            partial(self._shared.reserve, scope, period, amount_micro, budget_micro)
+        )
+        if not isinstance(decision, _Down):
+            self._remember(scope, period, decision.spent_micro)
+            return decision
+        if self._policy == "closed":
+            return SpendDecision(False, 0, 0, unavailable=True)
+        self._local.raise_spent(scope, period, self._last_spent.get((scope, period), 0))
+        decision = await self._local.reserve(scope, period, amount_micro, budget_micro)
+        if decision.allowed:
+            self._local_held[(scope, period, amount_micro)] += 1
+        return decision
+
+    async def settle(self, scope: str, period: str, reserved_micro: int, actual_micro: int) -> None:
+        held = (scope, period, reserved_micro)
+        if self._local_held[held] > 0:
+            # Reserved locally: release it here and forward only the spend. Equal amounts are
+            # interchangeable, so which of two equal reservations is released here cannot matter.
+            self._local_held[held] -= 1
+            if not self._local_held[held]:
+                del self._local_held[held]
+            await self._local.settle(scope, period, reserved_micro, actual_micro)
+            reserved_micro = 0
+        done = await self._call(
+            partial(self._shared.settle, scope, period, reserved_micro, actual_micro)
+        )
+        if isinstance(done, _Down) and not done.maybe_applied:
+            self._queue(scope, period, reserved_micro, actual_micro)
+
+    async def spent(self, scope: str, period: str) -> int:
+        spent = await self._call(partial(self._shared.spent, scope, period))
+        if not isinstance(spent, _Down):
+            self._remember(scope, period, spent)
+            return spent
+        self._local.raise_spent(scope, period, self._last_spent.get((scope, period), 0))
+        return await self._local.spent(scope, period)
+
+    async def seed(self, scope: str, period: str, spent_micro: int) -> bool:
+        seeded_here = await self._local.seed(scope, period, spent_micro)
+        seeded = await self._call(partial(self._shared.seed, scope, period, spent_micro))
+        return seeded_here if isinstance(seeded, _Down) else seeded
+
+    async def _call(self, op: Callable[[], Awaitable[T]]) -> T | _Down:
+        """Replay queued settlements first, so the call sees the budget they free or use."""
+        for _ in range(min(len(self._pending), REPLAY_BATCH)):
+            (scope, period), (reserved, actual) = self._pending.popitem(last=False)
+            done = await self._guard.call(
+                partial(self._shared.settle, scope, period, reserved, actual)
+            )
+            if isinstance(done, _Down):
+                if not done.maybe_applied:
+                    self._queue(scope, period, reserved, actual)
+                break
+        return await self._guard.call(op)
+
+    def _queue(self, scope: str, period: str, reserved: int, actual: int) -> None:
+        queued_reserved, queued_actual = self._pending.pop((scope, period), (0, 0))
+        self._pending[(scope, period)] = (queued_reserved + reserved, queued_actual + actual)
+        while len(self._pending) > self._max_keys:
+            self._pending.popitem(last=False)
+
+    def _remember(self, scope: str, period: str, spent_micro: int) -> None:
+        self._last_spent[(scope, period)] = spent_micro
+        self._last_spent.move_to_end((scope, period))
+        while len(self._last_spent) > self._max_keys:
+            self._last_spent.popitem(last=False)

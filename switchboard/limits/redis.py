@@ -1,0 +1,150 @@
+"""Redis limit stores: one Lua script call per operation, so counts are exact across replicas.
+
+Every key starts with the given prefix. A reserve touches one hash per scope in a single script, so
+on Redis Cluster all of them must share a slot: give the prefix a hash tag, e.g. "{sb}:".
+Scripts run by EVALSHA; redis-py's Script object reloads one the server has forgotten (NOSCRIPT).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
+from switchboard.limits.types import (
+    WINDOW_S,
+    Decision,
+    Limit,
+    Reservation,
+    SpendDecision,
+    WindowUsage,
+    build_decision,
+    merge_limits,
+    period_ttl_s,
+    wait_until_fits,
+)
+
+_KEY_TTL_MS = (WINDOW_S + 2) * 1000
+
+
+def _script(client: Redis, name: str) -> AsyncScript:
+    source = resources.files("switchboard.limits").joinpath("lua", f"{name}.lua").read_text()
+    return client.register_script(source)
+
+
+def _arg(value: int | None) -> int:
+    return -1 if value is None else value
+
+
+class RedisRateLimiter:
+    """Per scope a hash {"r<second>": requests, "t<second>": tokens}, pruned to the window."""
+
+    backend = "redis"
+
+    def __init__(self, client: Redis, prefix: str) -> None:
+        self._prefix = f"{prefix}rl:"
+        self._reserve = _script(client, "rate_reserve")
+        self._settle = _script(client, "rate_settle")
+
+    async def reserve(
+        self, limits: Sequence[Limit], tokens: int, now: float | None = None
+    ) -> Decision:
+        merged = merge_limits(limits)
+        if not merged:
+            return Decision(True, Reservation((), 0, tokens, self.backend), 0.0)
+        args: list[Any] = ["" if now is None else repr(now), tokens, WINDOW_S, _KEY_TTL_MS]
+        for limit in merged:
+            args += [_arg(limit.rpm), _arg(limit.tpm)]
+        keys = [self._prefix + limit.scope for limit in merged]
+        allowed, sec, now_ms, *replies = await self._reserve(keys=keys, args=args)
+        clock = now if now is not None else now_ms / 1000
+        usages = [
+            WindowUsage(limit, int(r[0]), int(r[1]), None if r[2] < 0 else int(r[2]))
+            for limit, r in zip(merged, replies, strict=True)
+        ]
+        if allowed:
+            scopes = tuple(limit.scope for limit in merged)
+            reservation = Reservation(scopes, int(sec), tokens, self.backend)
+            return build_decision(usages, True, reservation, 0.0, clock)
+        retry = max(
+            _retry_after(usage, reply[3], tokens, clock)
+            for usage, reply in zip(usages, replies, strict=True)
+        )
+        return build_decision(usages, False, None, retry, clock)
+
+    async def settle(self, reservation: Reservation, actual_tokens: int) -> None:
+        delta = actual_tokens - reservation.tokens
+        if reservation.settled or not reservation.scopes:
+            return
+        if delta:
+            keys = [self._prefix + scope for scope in reservation.scopes]
+            await self._settle(keys=keys, args=[reservation.second, delta])
+        reservation.settled = True
+
+
+def _retry_after(usage: WindowUsage, flat: list[int], tokens: int, now: float) -> float:
+    waits = [0.0]
+    seconds = flat[0::3]
+    if usage.limit.rpm is not None:
+        buckets = list(zip(seconds, flat[1::3], strict=True))
+        waits.append(wait_until_fits(buckets, usage.requests, 1, usage.limit.rpm, now))
+    if usage.limit.tpm is not None:
+        buckets = list(zip(seconds, flat[2::3], strict=True))
+        waits.append(wait_until_fits(buckets, usage.tokens, tokens, usage.limit.tpm, now))
+    return max(waits)
+
+
+class RedisConcurrencyLimiter:
+    """Per scope a sorted set of lease ids scored by expiry, so a crashed replica's leases lapse."""
+
+    def __init__(self, client: Redis, prefix: str) -> None:
+        self._client = client
+        self._prefix = f"{prefix}cc:"
+        self._acquire = _script(client, "lease_acquire")
+
+    async def acquire(
+        self, scope: str, limit: int, lease_id: str, ttl_s: float = 600, now: float | None = None
+    ) -> bool:
+        args: list[Any] = ["" if now is None else repr(now), limit, lease_id, repr(float(ttl_s))]
+        return bool(await self._acquire(keys=[self._prefix + scope], args=args))
+
+    async def release(self, scope: str, lease_id: str) -> None:
+        await self._client.zrem(self._prefix + scope, lease_id)
+
+
+class RedisSpendLedger:
+    """Per (scope, period) a hash {base: database seed, spent: since, reserved: in flight}."""
+
+    def __init__(self, client: Redis, prefix: str) -> None:
+        self._client = client
+        self._prefix = f"{prefix}sp:"
+        self._reserve = _script(client, "spend_reserve")
+        self._settle = _script(client, "spend_settle")
+        self._seed = _script(client, "spend_seed")
+
+    async def reserve(
+        self, scope: str, period: str, amount_micro: int, budget_micro: int
+    ) -> SpendDecision:
+        args = [amount_micro, budget_micro, period_ttl_s(period) or 0]
+        allowed, spent, reserved, seeded = await self._reserve(
+            keys=[self._key(scope, period)], args=args
+        )
+        return SpendDecision(bool(allowed), int(spent), int(reserved), bool(seeded))
+
+    async def settle(self, scope: str, period: str, reserved_micro: int, actual_micro: int) -> None:
+        args = [reserved_micro, actual_micro, period_ttl_s(period) or 0]
+        await self._settle(keys=[self._key(scope, period)], args=args)
+
+    async def spent(self, scope: str, period: str) -> int:
+        base, spent = await self._client.hmget(self._key(scope, period), ["base", "spent"])
+        return int(base or 0) + int(spent or 0)
+
+    async def seed(self, scope: str, period: str, spent_micro: int) -> bool:
+        args = [spent_micro, period_ttl_s(period) or 0]
+        return bool(await self._seed(keys=[self._key(scope, period)], args=args))
+
+    def _key(self, scope: str, period: str) -> str:
+        return f"{self._prefix}{scope}:{period}"

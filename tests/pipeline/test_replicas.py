@@ -1,0 +1,172 @@
+"""Three gateway processes sharing Redis and PostgreSQL enforce one limit, not three.
+
+Fires 300 concurrent requests spread over the replicas at a key with a 60 RPM limit (then a
+TPM limit, then a budget) and checks the admitted count. Records the overshoot it measured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from switchboard.testing.harness import MockUpstream, free_port, wait_for
+
+PG = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+MASTER = "mk-replicas-0123456789"
+REPLICAS = 3
+
+
+def _reachable(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+pytestmark = pytest.mark.skipif(
+    not (_reachable(5432) and _reachable(6379)), reason="needs local PostgreSQL and Redis"
+)
+
+
+@pytest.fixture(scope="module")
+def replicas(mock_upstream: MockUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    tmp: Path = tmp_path_factory.mktemp("replicas")
+    config = tmp / "catalogue.yaml"
+    dep = {"provider": "openai", "model": "up", "api_base": mock_upstream.url}
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "models": [
+                    {"name": "mock", "deployments": [{**dep, "price": {"input": 0, "output": 1000}}]}
+                ]
+            }
+        )
+    )
+    schema = f"sbrep_{uuid.uuid4().hex[:10]}"
+    env = {
+        **os.environ,
+        "SWITCHBOARD_CONFIG": str(config),
+        "SWITCHBOARD_DATABASE_URL": PG,
+        "SWITCHBOARD_DATABASE_SCHEMA": schema,
+        "SWITCHBOARD_REDIS_URL": "redis://127.0.0.1:6379/0",
+        "SWITCHBOARD_REDIS_PREFIX": f"sbrep:{uuid.uuid4().hex}:",
+        "SWITCHBOARD_MASTER_KEY": MASTER,
+        "SWITCHBOARD_LOG_LEVEL": "warning",
+    }
+    ports = [free_port() for _ in range(REPLICAS)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "switchboard.cli", "serve", "--port", str(p)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=(tmp / f"replica-{p}.log").open("w"),
+        )
+        for p in ports
+    ]
+    try:
+        for p in ports:
+            assert wait_for(lambda p=p: _ready(p), timeout=60), (tmp / f"replica-{p}.log").read_text()
+        yield [f"http://127.0.0.1:{p}" for p in ports]
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(10)
+        _drop_schema(schema)
+
+
+def _ready(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _drop_schema(schema: str) -> None:
+    import asyncpg
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(PG)
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+def create_key(base: str, **spec: Any) -> str:
+    resp = httpx.post(
+        base + "/admin/keys",
+        json={"name": "replicas", "tenant": "t", **spec},
+        headers={"authorization": f"Bearer {MASTER}"},
+    )
+    assert resp.status_code == 201, resp.text
+    return str(resp.json()["key"])
+
+
+def fire(bases: list[str], key: str, n: int = 300, max_tokens: int = 4) -> list[httpx.Response]:
+    async def run() -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=300)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+            body = {
+                "model": "mock",
+                "messages": [{"role": "user", "content": "hi"}],
+                "max_tokens": max_tokens,
+            }
+            headers = {"authorization": f"Bearer {key}"}
+            return await asyncio.gather(
+                *(
+                    http.post(bases[i % len(bases)] + "/v1/chat/completions", json=body, headers=headers)
+                    for i in range(n)
+                )
+            )
+
+    return asyncio.run(run())
+
+
+def test_rpm_is_shared_across_replicas(replicas: list[str]) -> None:
+    key = create_key(replicas[0], rpm=60)
+    responses = fire(replicas, key)
+    statuses = Counter(r.status_code for r in responses)
+    assert 60 <= statuses[200] <= 61, statuses
+    assert statuses[200] + statuses[429] == 300
+    assert all(r.headers.get("retry-after") for r in responses if r.status_code == 429)
+    served_by = Counter(r.url.port for r in responses if r.status_code == 200)
+    assert len(served_by) == REPLICAS  # every replica admitted some: one shared limit
+    print(f"\nRPM 60 over {REPLICAS} replicas, 300 requests: admitted {statuses[200]}")
+
+
+def test_tpm_is_shared_across_replicas(replicas: list[str]) -> None:
+    key = create_key(replicas[1], tpm=400)
+    responses = fire(replicas, key, max_tokens=4)
+    ok = [r for r in responses if r.status_code == 200]
+    used = sum(r.json()["usage"]["total_tokens"] for r in ok)
+    assert ok and len(ok) < 300
+    assert used <= 400, used  # tokens actually consumed never exceed the minute's limit
+    assert all(r.status_code in (200, 429) for r in responses)
+    print(f"\nTPM 400 over {REPLICAS} replicas: admitted {len(ok)} requests using {used} tokens")
+
+
+def test_budget_is_shared_across_replicas(replicas: list[str]) -> None:
+    # each reply costs 4 tokens x $1000/1M = $0.004; $0.1 buys exactly 25
+    key = create_key(replicas[2], budget_usd=0.1)
+    responses = fire(replicas, key, max_tokens=4)
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses[200] == 25, statuses
+    assert statuses[402] == 275
+    usage = httpx.get(replicas[0] + "/v1/usage", headers={"authorization": f"Bearer {key}"})
+    print(f"\nbudget $0.10 over {REPLICAS} replicas: admitted {statuses[200]}")
+    assert usage.status_code == 200
