@@ -22,12 +22,17 @@ MASTER = "mk-test-master-key-123456"
 
 @pytest.fixture(scope="module")
 def secured(
-    background: BackgroundLoop, mock_upstream: MockUpstream, tmp_path_factory: pytest.TempPathFactory
+    background: BackgroundLoop,
+    mock_upstream: MockUpstream,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[GatewayServer]:
     db: Path = tmp_path_factory.mktemp("keys") / "keys.db"
     dep = {"provider": "openai", "model": "up", "api_base": mock_upstream.url}
     models = [
-        {"name": "mock", "deployments": [{**dep, "name": "sec-mock", "price": {"input": 1, "output": 2}}]},
+        {
+            "name": "mock",
+            "deployments": [{**dep, "name": "sec-mock", "price": {"input": 1, "output": 2}}],
+        },
         {"name": "other", "deployments": [{**dep, "name": "sec-other"}]},
         {
             "name": "pricey",  # $1,000 per 1M output tokens: a few requests spend real money
@@ -76,7 +81,9 @@ def test_missing_and_invalid_keys_are_401(secured: GatewayServer) -> None:
 def test_valid_key_works_with_the_sdk_and_x_api_key(secured: GatewayServer) -> None:
     key, _ = new_key(secured)
     client = openai.OpenAI(base_url=secured.url, api_key=key, max_retries=0)
-    resp = client.chat.completions.create(model="mock", messages=[{"role": "user", "content": "hi"}])
+    resp = client.chat.completions.create(
+        model="mock", messages=[{"role": "user", "content": "hi"}]
+    )
     assert resp.choices[0].message.content
     alt = httpx.post(
         secured.url + "/chat/completions",
@@ -156,7 +163,9 @@ def test_concurrency_limit(secured: GatewayServer) -> None:
 
     key, _ = new_key(secured, max_concurrency=1)
     results: list[int] = []
-    slow = threading.Thread(target=lambda: results.append(chat(secured, key, model="slow").status_code))
+    slow = threading.Thread(
+        target=lambda: results.append(chat(secured, key, model="slow").status_code)
+    )
     slow.start()
     import time
 

@@ -41,7 +41,9 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def replicas(mock_upstream: MockUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+def replicas(
+    mock_upstream: MockUpstream, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[str]]:
     tmp: Path = tmp_path_factory.mktemp("replicas")
     config = tmp / "catalogue.yaml"
     dep = {"provider": "openai", "model": "up", "api_base": mock_upstream.url}
@@ -49,7 +51,10 @@ def replicas(mock_upstream: MockUpstream, tmp_path_factory: pytest.TempPathFacto
         yaml.safe_dump(
             {
                 "models": [
-                    {"name": "mock", "deployments": [{**dep, "price": {"input": 0, "output": 1000}}]}
+                    {
+                        "name": "mock",
+                        "deployments": [{**dep, "price": {"input": 0, "output": 1000}}],
+                    }
                 ]
             }
         )
@@ -77,7 +82,9 @@ def replicas(mock_upstream: MockUpstream, tmp_path_factory: pytest.TempPathFacto
     ]
     try:
         for p in ports:
-            assert wait_for(lambda p=p: _ready(p), timeout=60), (tmp / f"replica-{p}.log").read_text()
+            assert wait_for(lambda p=p: _ready(p), timeout=60), (
+                tmp / f"replica-{p}.log"
+            ).read_text()
         yield [f"http://127.0.0.1:{p}" for p in ports]
     finally:
         for proc in procs:
@@ -129,7 +136,9 @@ def fire(bases: list[str], key: str, n: int = 300, max_tokens: int = 4) -> list[
             headers = {"authorization": f"Bearer {key}"}
             return await asyncio.gather(
                 *(
-                    http.post(bases[i % len(bases)] + "/v1/chat/completions", json=body, headers=headers)
+                    http.post(
+                        bases[i % len(bases)] + "/v1/chat/completions", json=body, headers=headers
+                    )
                     for i in range(n)
                 )
             )

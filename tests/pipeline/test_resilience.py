@@ -57,7 +57,9 @@ def chaos_gateway(
         },
         {
             "name": "limited-alone",
-            "deployments": [dep("limited-alone-dep", healthy, headers={"x-mock-error-status": "429"})],
+            "deployments": [
+                dep("limited-alone-dep", healthy, headers={"x-mock-error-status": "429"})
+            ],
         },
         {
             "name": "hung",
@@ -67,7 +69,9 @@ def chaos_gateway(
         {
             "name": "slow-first-token",
             "deployments": [
-                dep("slow-dep", healthy, headers={"x-mock-ttft-ms": "3000"}, first_token_timeout=0.3)
+                dep(
+                    "slow-dep", healthy, headers={"x-mock-ttft-ms": "3000"}, first_token_timeout=0.3
+                )
             ],
             "fallbacks": ["healthy"],
         },
