@@ -86,11 +86,14 @@ class StoreGuard:
         except STORE_ERRORS as exc:
             self._backoff.failed()
             self._on_error(self._kind)
-            # A timed-out command was sent and most likely runs; a refused one never arrived.
+            # A timed-out command was sent and most likely runs; a refused one never arrived (a
+            # connection lost mid-reply is rare, and counted as never arrived).
             return MAYBE_APPLIED if isinstance(exc, TIMEOUT_ERRORS) else NOT_SENT
 
 
 class FallbackRateLimiter:
+    """A RateLimiter on Redis; when it is down, local windows ("open") or a refusal ("closed")."""
+
     def __init__(
         self,
         shared: RateLimiter,
@@ -121,6 +124,8 @@ class FallbackRateLimiter:
 
 
 class FallbackConcurrencyLimiter:
+    """Slots on Redis; when it is down, local slots ("open") or none ("closed": acquire False)."""
+
     def __init__(
         self,
         shared: ConcurrencyLimiter,
@@ -170,6 +175,8 @@ class FallbackConcurrencyLimiter:
 
 
 class FallbackSpendLedger:
+    """Budgets on Redis; when it is down, a local ledger from the last spend Redis reported."""
+
     def __init__(
         self,
         shared: SpendLedger,

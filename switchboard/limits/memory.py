@@ -52,7 +52,7 @@ class MemoryRateLimiter:
                 bucket = self._scopes.setdefault(limit.scope, {}).setdefault(sec, [0, 0])
                 bucket[0] += 1
                 bucket[1] += tokens
-            counted = [WindowUsage(u.limit, u.requests + 1, u.tokens + tokens, sec) for u in usages]
+            counted = [_count(u, tokens, sec) for u in usages]
             scopes = tuple(limit.scope for limit in merged)
             reservation = Reservation(scopes, sec, tokens, self.backend)
             return build_decision(counted, True, reservation, 0.0, now)
@@ -93,6 +93,11 @@ def _usage(limit: Limit, window: dict[int, list[int]]) -> WindowUsage:
     requests = sum(bucket[0] for bucket in window.values())
     tokens = sum(bucket[1] for bucket in window.values())
     return WindowUsage(limit, requests, tokens, max(window, default=None))
+
+
+def _count(usage: WindowUsage, tokens: int, sec: int) -> WindowUsage:
+    newest = sec if usage.newest_second is None else max(sec, usage.newest_second)
+    return WindowUsage(usage.limit, usage.requests + 1, usage.tokens + tokens, newest)
 
 
 def _fits(usage: WindowUsage, tokens: int) -> bool:

@@ -40,7 +40,10 @@ def _arg(value: int | None) -> int:
 
 
 class RedisRateLimiter:
-    """Per scope a hash {"r<second>": requests, "t<second>": tokens}, pruned to the window."""
+    """Per scope a hash of per-second request and token counts and their running sums.
+
+    The layout is described in lua/rate_reserve.lua; at most 60 seconds of counts are kept.
+    """
 
     backend = "redis"
 

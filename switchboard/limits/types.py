@@ -7,7 +7,6 @@ counting at time s + WINDOW_S.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -173,7 +172,3 @@ def period_ttl_s(period: str) -> int | None:
     if ttl is None or ":" not in period:
         raise ValueError(f"unknown spend period {period!r}; use total, d:..., w:... or m:...")
     return ttl
-
-
-def ceil_ms(seconds: float) -> int:
-    return math.ceil(seconds * 1000)

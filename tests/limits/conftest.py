@@ -50,7 +50,12 @@ async def drop_prefix(client: Redis, prefix: str) -> None:
 
 @pytest.fixture
 def prefix() -> str:
-    return f"sbtest:{uuid.uuid4().hex[:12]}:"
+    return f"sbtest:limits:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return REDIS_URL
 
 
 @pytest.fixture

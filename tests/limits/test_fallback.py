@@ -13,6 +13,7 @@ from switchboard.limits import (
     MemoryConcurrencyLimiter,
     MemoryRateLimiter,
     MemorySpendLedger,
+    build_limit_backends,
 )
 from switchboard.limits.fallback import (
     FallbackConcurrencyLimiter,
@@ -200,3 +201,11 @@ async def test_seed_while_down_seeds_locally(open_policy: Harness) -> None:
     assert not (await h.spend.reserve("key:s", "total", 1, 1000)).seeded
     assert await h.spend.seed("key:s", "total", 990)
     assert not (await h.spend.reserve("key:s", "total", 20, 1000)).allowed
+
+
+async def test_no_redis_url_means_in_process_stores() -> None:
+    backends = build_limit_backends(None, "sb:", "open", lambda kind: None)
+    assert isinstance(backends.rate, MemoryRateLimiter)
+    assert isinstance(backends.concurrency, MemoryConcurrencyLimiter)
+    assert isinstance(backends.spend, MemorySpendLedger)
+    await backends.aclose()

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from switchboard.limits import Limit, LimitBackends, build_limit_backends
+from switchboard.limits.fallback import Policy
 
 BACKOFF_S = 0.2
-Build = Callable[[str], LimitBackends]
 
 
 @pytest.fixture
@@ -22,13 +22,13 @@ async def build(
     errors: list[str] = []
     made: list[LimitBackends] = []
 
-    def make(policy: str) -> LimitBackends:
+    def make(policy: Policy) -> LimitBackends:
         backends = build_limit_backends(
             redis_process.url,
             "sb:",
             policy,
             errors.append,
-            backoff_s=BACKOFF_S,  # type: ignore[arg-type]
+            backoff_s=BACKOFF_S,
         )
         made.append(backends)
         return backends

@@ -1,9 +1,10 @@
 -- Admit one request and ARGV[2] tokens against every scope in KEYS, or against none.
--- KEYS[i]: a hash per scope, fields "r<epoch second>" (requests) and "t<epoch second>" (tokens).
+-- KEYS[i]: a hash per scope: "r<second>" and "t<second>" count one second's requests and tokens;
+-- "R" and "T" are their sums, "o" the oldest second not yet pruned, "n" the newest second.
 -- ARGV[1]: now in seconds, "" for the server clock; ARGV[2]: tokens; ARGV[3]: window seconds;
 -- ARGV[4]: key ttl in ms; ARGV[3 + 2i], ARGV[4 + 2i]: rpm and tpm of KEYS[i], -1 = unlimited.
 -- Returns {allowed, second, now_ms, per key {requests, tokens, newest second or -1, buckets}},
--- usage counting this request when allowed; buckets {s, r, t, ...} only for a denied limit.
+-- usage counting this request when allowed; buckets {s, r, t, ...} only for a key that is full.
 local now
 if ARGV[1] == '' then
   local t = redis.call('TIME')
@@ -13,61 +14,101 @@ else
 end
 local sec = math.floor(now)
 local tokens = tonumber(ARGV[2])
-local first_kept = sec - tonumber(ARGV[3]) + 1
-local usages = {}
-local allowed = true
+local window = tonumber(ARGV[3])
+local first_kept = sec - window + 1
 
-for i = 1, #KEYS do
-  local flat = redis.call('HGETALL', KEYS[i])
-  local requests, used_tokens, newest = 0, 0, -1
-  local buckets, stale = {}, {}
+-- Recount a hash from its buckets: for an unknown layout or a clock that jumped far.
+local function rebuild(key)
+  local flat = redis.call('HGETALL', key)
+  local r, t, o, n, stale = 0, 0, nil, nil, {}
   for j = 1, #flat, 2 do
-    local field = flat[j]
-    local s = tonumber(string.sub(field, 2))
-    if s < first_kept then
+    local field, s = flat[j], tonumber(string.sub(flat[j], 2))
+    if s and s < first_kept then
       stale[#stale + 1] = field
-    else
-      local v = tonumber(flat[j + 1])
-      local b = buckets[s]
+    elseif s then
+      if string.byte(field, 1) == 114 then r = r + tonumber(flat[j + 1])
+      else t = t + tonumber(flat[j + 1]) end
+      if not o or s < o then o = s end
+      if not n or s > n then n = s end
+    end
+  end
+  if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
+  if n then redis.call('HSET', key, 'R', r, 'T', t, 'o', o, 'n', n) else redis.call('DEL', key) end
+  return r, t, o, n
+end
+
+-- Drop the buckets that left the window, keeping R and T equal to the sums of those left.
+local function prune(key)
+  local v = redis.call('HMGET', key, 'R', 'T', 'o', 'n')
+  local r, t, o, n = tonumber(v[1]), tonumber(v[2]), tonumber(v[3]), tonumber(v[4])
+  if not (r and t and o and n) or first_kept - o > 2 * window then return rebuild(key) end
+  if n < first_kept then
+    redis.call('DEL', key)
+    return 0, 0, nil, nil
+  end
+  if o < first_kept then
+    for s = o, first_kept - 1 do
+      local b = redis.call('HMGET', key, 'r' .. s, 't' .. s)
+      if b[1] or b[2] then
+        r = r - (tonumber(b[1]) or 0)
+        t = t - (tonumber(b[2]) or 0)
+        redis.call('HDEL', key, 'r' .. s, 't' .. s)
+      end
+    end
+    o = first_kept
+    redis.call('HSET', key, 'R', r, 'T', t, 'o', o)
+  end
+  return r, t, o, n
+end
+
+local function buckets(key)
+  local flat, out = redis.call('HGETALL', key), {}
+  local by_second = {}
+  for j = 1, #flat, 2 do
+    local s = tonumber(string.sub(flat[j], 2))
+    if s then
+      local b = by_second[s]
       if not b then
         b = {0, 0}
-        buckets[s] = b
+        by_second[s] = b
       end
-      if string.byte(field, 1) == 114 then -- 'r'
-        requests = requests + v
-        b[1] = b[1] + v
-      else
-        used_tokens = used_tokens + v
-        b[2] = b[2] + v
-      end
-      if s > newest then newest = s end
+      if string.byte(flat[j], 1) == 114 then b[1] = tonumber(flat[j + 1])
+      else b[2] = tonumber(flat[j + 1]) end
     end
   end
-  if #stale > 0 then redis.call('HDEL', KEYS[i], unpack(stale)) end
+  for s, b in pairs(by_second) do
+    out[#out + 1] = s
+    out[#out + 1] = b[1]
+    out[#out + 1] = b[2]
+  end
+  return out
+end
+
+local usages, states = {}, {}
+local allowed = true
+for i = 1, #KEYS do
+  local r, t, o, n = prune(KEYS[i])
   local rpm, tpm = tonumber(ARGV[3 + 2 * i]), tonumber(ARGV[4 + 2 * i])
-  local fits = (rpm < 0 or requests + 1 <= rpm) and (tpm < 0 or used_tokens + tokens <= tpm)
   local detail = {}
-  if not fits then
+  if not ((rpm < 0 or r + 1 <= rpm) and (tpm < 0 or t + tokens <= tpm)) then
     allowed = false
-    for s, b in pairs(buckets) do
-      detail[#detail + 1] = s
-      detail[#detail + 1] = b[1]
-      detail[#detail + 1] = b[2]
-    end
+    detail = buckets(KEYS[i])
   end
-  usages[i] = {requests, used_tokens, newest, detail}
+  usages[i] = {r, t, n or -1, detail}
+  states[i] = {o, n}
 end
 
 if allowed then
   local ttl_ms = tonumber(ARGV[4])
   for i = 1, #KEYS do
-    redis.call('HINCRBY', KEYS[i], 'r' .. sec, 1)
-    if tokens ~= 0 then redis.call('HINCRBY', KEYS[i], 't' .. sec, tokens) end
-    redis.call('PEXPIRE', KEYS[i], ttl_ms)
-    local u = usages[i]
-    u[1] = u[1] + 1
-    u[2] = u[2] + tokens
-    u[3] = sec
+    local key, u, o, n = KEYS[i], usages[i], states[i][1], states[i][2]
+    redis.call('HINCRBY', key, 'r' .. sec, 1)
+    if tokens ~= 0 then redis.call('HINCRBY', key, 't' .. sec, tokens) end
+    if not o or sec < o then o = sec end
+    if not n or sec > n then n = sec end
+    u[1], u[2], u[3] = u[1] + 1, u[2] + tokens, n
+    redis.call('HSET', key, 'R', u[1], 'T', u[2], 'o', o, 'n', n)
+    redis.call('PEXPIRE', key, ttl_ms)
   end
 end
 

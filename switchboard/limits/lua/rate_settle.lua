@@ -1,15 +1,18 @@
--- Add ARGV[2] (may be negative) to the tokens of second ARGV[1] in each scope hash of KEYS,
--- never below 0. A bucket that has already left the window (and was pruned) is left alone.
+-- Add ARGV[2] (may be negative) to the tokens of second ARGV[1] in each scope hash of KEYS (see
+-- rate_reserve.lua), never below 0, keeping the total "T" in step. A bucket already pruned from
+-- the window is left alone.
 local field = 't' .. ARGV[1]
 local delta = tonumber(ARGV[2])
 for i = 1, #KEYS do
   local v = redis.call('HGET', KEYS[i], field)
-  if v then
-    local n = tonumber(v) + delta
-    if n < 0 then n = 0 end
-    redis.call('HSET', KEYS[i], field, n)
-  elseif delta > 0 and redis.call('HEXISTS', KEYS[i], 'r' .. ARGV[1]) == 1 then
-    redis.call('HSET', KEYS[i], field, delta)
+  if v or redis.call('HEXISTS', KEYS[i], 'r' .. ARGV[1]) == 1 then
+    local old = tonumber(v) or 0
+    local new = old + delta
+    if new < 0 then new = 0 end
+    if new ~= old then
+      redis.call('HSET', KEYS[i], field, new)
+      redis.call('HINCRBY', KEYS[i], 'T', new - old)
+    end
   end
 end
 return 0
