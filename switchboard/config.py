@@ -73,6 +73,16 @@ class TierModels(BaseModel):
     simple: str
     moderate: str
     complex: str
+    classifier: Literal["local", "llm"] = Field(
+        "local", description="local: the shipped classifier (no LLM call); llm: ask a model"
+    )
+    classifier_model: str | None = Field(None, description="the model asked when classifier=llm")
+
+    @model_validator(mode="after")
+    def _llm_needs_model(self) -> TierModels:
+        if self.classifier == "llm" and not self.classifier_model:
+            raise ValueError("router.classifier llm needs router.classifier_model")
+        return self
 
 
 class ModelConfig(BaseModel):
@@ -131,6 +141,7 @@ class Catalogue(BaseModel):
             targets = list(m.fallbacks)
             if m.router is not None:
                 targets += [m.router.simple, m.router.moderate, m.router.complex]
+                targets += [m.router.classifier_model] if m.router.classifier_model else []
             for target in targets:
                 if target not in names:
                     raise ValueError(f"model {m.name!r} refers to unknown model {target!r}")

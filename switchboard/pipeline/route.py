@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from switchboard.config import Catalogue, ModelConfig
-from switchboard.domain import ChatRequest, Message, Reply
+from switchboard.domain import ChatRequest, ChatResponse, Message, Reply
 from switchboard.errors import (
     InvalidRequest,
     ModelNotFound,
@@ -18,13 +18,15 @@ from switchboard.pipeline.context import RequestContext
 from switchboard.pipeline.stage import Next
 from switchboard.providers.base import Provider
 from switchboard.routing.balancer import order_deployments
+from switchboard.routing.complexity import ComplexityClassifier, Tier
 from switchboard.routing.health import HealthBoard
+from switchboard.routing.llm_classifier import LlmClassifier
 from switchboard.routing.plan import Candidate
 
 
 class TierClassifier(Protocol):
-    def classify(self, messages: list[Message]) -> object:
-        """Return a tier whose `.value` is simple, moderate or complex."""
+    def classify(self, messages: list[Message]) -> Tier:
+        """The local classifier: no I/O, well under a millisecond."""
 
 
 class RouteStage:
@@ -41,6 +43,22 @@ class RouteStage:
         self._board = board
         self._classifier = classifier
         self._rng = rng or random.Random()
+        self._llm: dict[str, LlmClassifier] = {}
+        if classifier is not None and isinstance(classifier, ComplexityClassifier):
+            for m in catalogue.models:
+                if (
+                    m.router is not None
+                    and m.router.classifier == "llm"
+                    and m.router.classifier_model
+                ):
+                    self._llm[m.name] = LlmClassifier(
+                        self.ask, m.router.classifier_model, classifier
+                    )
+
+    async def ask(self, request: ChatRequest) -> ChatResponse:
+        """A direct call to `request.model`'s first healthy deployment (used by classifiers)."""
+        cand = self.plan(self.resolve(request.model))[0]
+        return await cand.provider.chat(request)
 
     def resolve(self, name: str) -> ModelConfig:
         model = self._models.get(name)
@@ -79,20 +97,24 @@ class RouteStage:
             headers={"Retry-After": "1"},
         )
 
-    def _tier_model(self, ctx: RequestContext, model: ModelConfig) -> ModelConfig:
+    async def _tier_model(self, ctx: RequestContext, model: ModelConfig) -> ModelConfig:
         if model.router is None:
             return model
         if not isinstance(ctx.request, ChatRequest):
             raise InvalidRequest(f"model {model.name!r} routes chat requests only", param="model")
         if self._classifier is None:
             raise RuntimeError("a router model needs the complexity classifier")
-        tier = str(getattr(self._classifier.classify(ctx.request.messages), "value", "complex"))
+        llm = self._llm.get(model.name)
+        if llm is not None:
+            tier = (await llm.classify(ctx.request.messages)).value
+        else:
+            tier = self._classifier.classify(ctx.request.messages).value
         ctx.tier = tier
         ctx.response_headers["x-switchboard-tier"] = tier
         return self.resolve(getattr(model.router, tier))
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Reply:
-        model = self._tier_model(ctx, self.resolve(ctx.request.model))
+        model = await self._tier_model(ctx, self.resolve(ctx.request.model))
         ctx.plan = self.plan(model)
         ctx.deployment = ctx.plan[0].deployment
         return await call_next(ctx)
