@@ -1,0 +1,1 @@
+"""Benchmarks, each runnable with one command (see docs/benchmarks.md)."""
