@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,7 +10,6 @@ from fastapi import FastAPI
 
 from switchboard import __version__
 from switchboard.api import (
-    admin_routes,
     health,
     openai_routes,
     simple_routes,
@@ -22,6 +22,19 @@ from switchboard.config import Settings
 from switchboard.gateway import Gateway
 
 
+def tune_gc(threshold: int) -> None:
+    """Move start-up objects out of the collector's sight and collect young objects less often.
+
+    Measured in bench/overhead: the default thresholds made every request pay ~150 us of
+    collections walking ~130k long-lived objects that the imports left behind.
+    """
+    if threshold <= 0:
+        return
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(threshold, 20, 20)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -30,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gateway = Gateway.build(settings)
         await gateway.start()
         app.state.gateway = gateway
+        tune_gc(settings.gc_threshold)
         try:
             yield
         finally:
@@ -41,9 +55,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
-    for module in (openai_routes, simple_routes, websocket, usage_routes, admin_routes, health):
+    for module in (openai_routes, simple_routes, websocket, usage_routes, health):
         app.include_router(module.router)
+    if settings.master_key is not None:  # no master key, no admin surface at all
+        from switchboard.api import admin_routes
+
+        app.include_router(admin_routes.router)
     app.add_middleware(RequestIdMiddleware)
     return app

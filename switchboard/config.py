@@ -207,6 +207,7 @@ class Settings(BaseSettings):
         512, ge=1, description="tokens reserved for a reply when the request sets no max_tokens"
     )
     complexity_model_path: Path | None = Field(None, description="default: the shipped model")
+    gc_threshold: int = Field(10_000, ge=0, description="gen-0 GC threshold; 0 keeps Python's")
     conversation_max_messages: int = Field(40, ge=2)
     conversation_max_count: int = Field(10_000, ge=1)
     catalogue: Catalogue | None = Field(None, description="set directly by tests and embedders")

@@ -7,7 +7,8 @@ SwitchboardError                      every error a client may see, rendered onc
 ├── PermissionDenied        403       the key may not use this model (or admin route)
 ├── BudgetExceeded          402       the key's spend budget would be exceeded
 ├── RateLimited             429       the key's / tenant's own limits (with x-ratelimit-* headers)
-├── ModelNotFound           404       the model name is not in the catalogue
+├── NotFoundError           404       a resource that does not exist (or is switched off)
+│   └── ModelNotFound       404       the model name is not in the catalogue
 ├── PayloadTooLarge         413       request body over the configured limit
 ├── ServiceNotReady         503       a component (e.g. the local model) failed to load
 │   └── NoHealthyDeployment 503       every deployment of the model is open-circuited
@@ -78,9 +79,13 @@ class RateLimited(SwitchboardError):
     code = "rate_limit_exceeded"
 
 
-class ModelNotFound(SwitchboardError):
+class NotFoundError(SwitchboardError):
     status = 404
     type = "invalid_request_error"
+    code = "not_found"
+
+
+class ModelNotFound(NotFoundError):
     code = "model_not_found"
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from switchboard.config import Catalogue, Price, Settings
-from switchboard.keys.store import KeyStore, SqlKeyStore
-from switchboard.limits import LimitBackends, build_limit_backends
 from switchboard.observability.events import EventBus
 from switchboard.observability.metrics import Metrics
 from switchboard.observability.usage import UsageRecorder
@@ -18,13 +17,17 @@ from switchboard.pipeline.call import CallStage
 from switchboard.pipeline.limits import LimitsStage
 from switchboard.pipeline.record import RecordStage
 from switchboard.pipeline.route import RouteStage, TierClassifier
-from switchboard.pipeline.stage import Next
+from switchboard.pipeline.stage import Next, Stage
 from switchboard.providers.base import Provider
 from switchboard.providers.registry import build_provider
 from switchboard.routing.breaker import BreakerPolicy
 from switchboard.routing.health import HealthBoard
 from switchboard.routing.retry import RetryPolicy
 from switchboard.stores.conversations import ConversationStore, InMemoryConversationStore
+
+if TYPE_CHECKING:
+    from switchboard.keys.store import KeyStore
+    from switchboard.limits.backends import LimitBackends
 
 log = logging.getLogger("switchboard")
 
@@ -84,6 +87,23 @@ def worst_prices(catalogue: Catalogue) -> dict[str, Price]:
     return out
 
 
+def _key_backends(settings: Settings, metrics: Metrics) -> tuple[KeyStore, LimitBackends]:
+    """The key store and the limit stores, imported only when keys are in use."""
+    from switchboard.keys.store import SqlKeyStore
+    from switchboard.limits.backends import build_limit_backends
+
+    def on_store_error(kind: str) -> None:
+        metrics.limits_store_error(kind)
+        log.warning(
+            "shared limits store unreachable (%s); policy: %s", kind, settings.redis_down_policy
+        )
+
+    limits = build_limit_backends(
+        settings.redis_url, settings.redis_prefix, settings.redis_down_policy, on_store_error
+    )
+    return SqlKeyStore.from_settings(settings), limits
+
+
 @dataclass
 class Gateway:
     settings: Settings
@@ -93,9 +113,9 @@ class Gateway:
     bus: EventBus
     route: RouteStage
     board: HealthBoard
-    keys: KeyStore
-    limits: LimitBackends
-    usage: UsageRecorder
+    keys: KeyStore | None  # None: API keys are off (no master key, auth not enabled)
+    limits: LimitBackends | None
+    usage: UsageRecorder | None
     pipeline: Next
     conversations: ConversationStore
 
@@ -106,30 +126,32 @@ class Gateway:
             d.id: build_provider(d, settings) for m in catalogue.models for d in m.deployments
         }
         metrics = Metrics()
-        keys = SqlKeyStore.from_settings(settings)
-        usage = UsageRecorder(keys)
-        bus = EventBus([metrics, usage])
+        bus = EventBus([metrics])
         deployments = [d for m in catalogue.models for d in m.deployments]
         board = HealthBoard(deployments, breaker_policy(settings))
         metrics.watch_circuits(board.circuit_states)
-        limits = build_limit_backends(
-            settings.redis_url,
-            settings.redis_prefix,
-            settings.redis_down_policy,
-            metrics.limits_store_error,
-        )
-        prices = worst_prices(catalogue)
         route = RouteStage(catalogue, providers, board, _classifier(settings, catalogue))
+        keys, limits, usage = None, None, None
+        auth_stages: list[Stage] = []
+        if settings.auth_required or settings.master_key is not None:
+            keys, limits = _key_backends(settings, metrics)
+            usage = UsageRecorder(keys)
+            bus.subscribe(usage)
+        if settings.auth_required and keys is not None and limits is not None:
+            prices = worst_prices(catalogue)
+            auth_stages = [
+                AuthStage(keys, required=True),
+                LimitsStage(
+                    limits,
+                    keys,
+                    lambda name: prices.get(name, Price()),
+                    catalogue.tenants,
+                    settings.reserve_completion_tokens,
+                ),
+            ]
         pipeline = build_pipeline(
             record=RecordStage(bus),
-            auth=AuthStage(keys, required=settings.auth_required),
-            limits=LimitsStage(
-                limits,
-                keys,
-                lambda name: prices.get(name, Price()),
-                catalogue.tenants,
-                settings.reserve_completion_tokens,
-            ),
+            access=auth_stages,
             route=route,
             call=CallStage(retry_policy(settings)),
         )
@@ -145,23 +167,23 @@ class Gateway:
     def default_model(self) -> str:
         return self.catalogue.default_model or self.catalogue.models[0].name
 
-    @property
-    def uses_key_store(self) -> bool:
-        return self.settings.auth_required or self.settings.master_key is not None
-
     async def start(self) -> None:
-        if self.uses_key_store:
+        if self.keys is not None:
             await self.keys.migrate()
-        else:
+        if not self.settings.auth_required:
             log.warning("API keys are not required (set SWITCHBOARD_MASTER_KEY to require them)")
         await asyncio.gather(*(p.start() for p in self.providers.values()))
-        self.usage.start()
+        if self.usage is not None:
+            self.usage.start()
 
     async def aclose(self) -> None:
-        await self.usage.aclose()
+        if self.usage is not None:
+            await self.usage.aclose()
         await asyncio.gather(*(p.aclose() for p in self.providers.values()), return_exceptions=True)
-        await self.limits.aclose()
-        await self.keys.aclose()
+        if self.limits is not None:
+            await self.limits.aclose()
+        if self.keys is not None:
+            await self.keys.aclose()
 
     def readiness(self) -> dict[str, bool]:
         """Each deployment's readiness; the gateway is ready when every one is."""

@@ -10,7 +10,7 @@ import hmac
 import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -21,8 +21,10 @@ from switchboard.config import Settings
 from switchboard.errors import AuthenticationFailed, InvalidRequest
 from switchboard.keys.errors import NotFound
 from switchboard.keys.models import ApiKey, BudgetPeriod, NewKey, UsageRow, key_json
-from switchboard.keys.store import KeyStore
 from switchboard.keys.tables import to_nanos, to_usd
+
+if TYPE_CHECKING:
+    from switchboard.keys.store import KeyStore
 
 log = logging.getLogger("switchboard.admin")
 

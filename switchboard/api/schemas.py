@@ -70,8 +70,11 @@ class ChatCompletionIn(BaseModel):
         return value
 
     def to_domain(self) -> ChatRequest:
-        data = self.model_dump(exclude_unset=True, exclude_none=True)
-        params = {k: v for k, v in data.items() if k not in _TYPED}
+        params = {k: v for k, v in (self.model_extra or {}).items() if v is not None}
+        for name in self.model_fields_set - _TYPED:
+            value = getattr(self, name)
+            if value is not None:
+                params[name] = value
         stop = [self.stop] if isinstance(self.stop, str) else self.stop
         return ChatRequest(
             model=self.model,

@@ -161,7 +161,9 @@ async def _read(session: Session) -> None:
 
 async def _key_is_valid(ws: WebSocket, gateway: Gateway) -> bool:
     credential = credential_of(ws)
-    key = await gateway.keys.authenticate(credential) if credential else None
+    if gateway.keys is None or credential is None:
+        return False
+    key = await gateway.keys.authenticate(credential)
     return key is not None and key.status(datetime.now(UTC)) == "active"
 
 

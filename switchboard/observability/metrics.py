@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -18,6 +20,8 @@ class Metrics:
     """The gateway's Prometheus series; labels never carry keys or user text."""
 
     def __init__(self) -> None:
+        self._endpoints: dict[str, _EndpointSeries] = {}
+        self._models: dict[tuple[str, str], _ModelSeries] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(
@@ -73,25 +77,53 @@ class Metrics:
         )
 
     def request_started(self, endpoint: str) -> None:
-        self.active.labels(endpoint).inc()
+        self._by_endpoint(endpoint).active.inc()
 
     def request_finished(self, event: RequestFinished) -> None:
-        self.active.labels(event.endpoint).dec()
-        self.requests.labels(event.endpoint, event.model, str(event.status)).inc()
-        self.duration.labels(event.endpoint, event.model).observe(event.latency_s)
-        self.overhead.labels(event.endpoint).observe(event.overhead_s)
+        ep = self._by_endpoint(event.endpoint)
+        ep.active.dec()
+        ep.overhead.observe(event.overhead_s)
+        series = self._series(event.endpoint, event.model)
+        status = series.statuses.get(event.status)
+        if status is None:
+            status = series.statuses[event.status] = self.requests.labels(
+                event.endpoint, event.model, str(event.status)
+            )
+        status.inc()
+        series.duration.observe(event.latency_s)
         if event.ttft_s is not None:
-            self.ttft.labels(event.model).observe(event.ttft_s)
+            series.ttft.observe(event.ttft_s)
         if event.usage is not None:
             u = event.usage
-            self.tokens.labels(event.model, "input").inc(u.prompt_tokens)
-            self.tokens.labels(event.model, "output").inc(u.completion_tokens)
+            series.tokens_in.inc(u.prompt_tokens)
+            series.tokens_out.inc(u.completion_tokens)
             if u.cached_tokens:
                 self.tokens.labels(event.model, "cached_input").inc(u.cached_tokens)
         if event.cost_usd:
-            self.cost.labels(event.model).inc(event.cost_usd)
+            series.cost.inc(event.cost_usd)
         if event.truncated:
             self.truncated.labels(event.model).inc()
+
+    def _by_endpoint(self, endpoint: str) -> _EndpointSeries:
+        found = self._endpoints.get(endpoint)
+        if found is None:
+            found = self._endpoints[endpoint] = _EndpointSeries(
+                self.active.labels(endpoint), self.overhead.labels(endpoint)
+            )
+        return found
+
+    def _series(self, endpoint: str, model: str) -> _ModelSeries:
+        """Labelled children, looked up once per (endpoint, model) instead of per request."""
+        found = self._models.get((endpoint, model))
+        if found is None:
+            found = self._models[(endpoint, model)] = _ModelSeries(
+                duration=self.duration.labels(endpoint, model),
+                ttft=self.ttft.labels(model),
+                tokens_in=self.tokens.labels(model, "input"),
+                tokens_out=self.tokens.labels(model, "output"),
+                cost=self.cost.labels(model),
+            )
+        return found
 
     def limits_store_error(self, kind: str) -> None:
         self.limit_store_errors.labels(kind).inc()
@@ -102,6 +134,22 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+@dataclass(slots=True)
+class _EndpointSeries:
+    active: Any
+    overhead: Any
+
+
+@dataclass(slots=True)
+class _ModelSeries:
+    duration: Any
+    ttft: Any
+    tokens_in: Any
+    tokens_out: Any
+    cost: Any
+    statuses: dict[int, Any] = field(default_factory=dict)
 
 
 class _CircuitCollector(Collector):

@@ -10,10 +10,13 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from switchboard.keys.models import UsageRow
-from switchboard.keys.store import KeyStore
 from switchboard.observability.events import RequestFinished
+
+if TYPE_CHECKING:
+    from switchboard.keys.store import KeyStore
 
 log = logging.getLogger("switchboard.usage")
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from switchboard.domain import Reply
 from switchboard.errors import AuthenticationFailed, PermissionDenied
-from switchboard.keys.store import KeyStore
 from switchboard.pipeline.context import RequestContext
 from switchboard.pipeline.stage import Next
+
+if TYPE_CHECKING:
+    from switchboard.keys.store import KeyStore
 
 
 def credential_from_headers(authorization: str | None, x_api_key: str | None) -> str | None:

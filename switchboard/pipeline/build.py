@@ -5,10 +5,8 @@ from __future__ import annotations
 from functools import partial
 
 from switchboard.domain import Reply
-from switchboard.pipeline.auth import AuthStage
 from switchboard.pipeline.call import CallStage
 from switchboard.pipeline.context import RequestContext
-from switchboard.pipeline.limits import LimitsStage
 from switchboard.pipeline.record import RecordStage
 from switchboard.pipeline.route import RouteStage
 from switchboard.pipeline.stage import Next, Stage
@@ -27,13 +25,14 @@ def chain(stages: list[Stage]) -> Next:
 
 
 def build_pipeline(
-    *, record: RecordStage, auth: AuthStage, limits: LimitsStage, route: RouteStage, call: CallStage
+    *, record: RecordStage, access: list[Stage], route: RouteStage, call: CallStage
 ) -> Next:
+    """`access` is [AuthStage, LimitsStage] when API keys are required, else empty."""
     return chain(
         [
             record,  # metrics, usage and cost for everything below, errors included
-            auth,  # API key -> ctx.key (401 / 403)
-            limits,  # budget, rpm/tpm, concurrency: reserve now, settle at the end (402 / 429)
+            *access,  # auth: API key -> ctx.key (401 / 403); limits: budget, rpm/tpm,
+            #           concurrency reserved now and settled at the end (402 / 429)
             # the cache stage slots in here
             route,  # model name (-> complexity tier) -> ordered deployment plan
             call,  # try the plan with retries and failover

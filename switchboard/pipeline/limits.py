@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from switchboard.config import Price, TenantLimits
 from switchboard.domain import (
@@ -22,14 +23,16 @@ from switchboard.domain import (
 )
 from switchboard.errors import BudgetExceeded, RateLimited, ServiceNotReady
 from switchboard.keys.models import ApiKey
-from switchboard.keys.store import KeyStore
-from switchboard.limits import LimitBackends
 from switchboard.limits.types import Decision, Limit, Reservation
 from switchboard.pipeline.context import RequestContext
 from switchboard.pipeline.stage import Next
 from switchboard.pipeline.tokens import estimate_prompt_tokens
 from switchboard.pricing import cost_micro
 from switchboard.ratelimit_headers import ratelimit_headers
+
+if TYPE_CHECKING:
+    from switchboard.keys.store import KeyStore
+    from switchboard.limits import LimitBackends
 
 
 @dataclass(slots=True)

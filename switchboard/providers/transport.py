@@ -41,6 +41,12 @@ class HttpTransport:
         self._config = config
         self._base = config.base_url.rstrip("/")
         self._session: aiohttp.ClientSession | None = None
+        c = config
+        self._call_timeout = aiohttp.ClientTimeout(total=c.timeout, sock_connect=c.connect_timeout)
+        # a stream may run long: bound the wait for each piece instead of the whole
+        self._stream_timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=c.connect_timeout, sock_read=c.timeout
+        )
 
     async def start(self) -> None:
         if self._session is None:
@@ -68,12 +74,7 @@ class HttpTransport:
         return self._session
 
     def _timeout(self, *, stream: bool) -> aiohttp.ClientTimeout:
-        c = self._config
-        if stream:  # a stream may run long; bound the wait for each piece instead
-            return aiohttp.ClientTimeout(
-                total=None, sock_connect=c.connect_timeout, sock_read=c.timeout
-            )
-        return aiohttp.ClientTimeout(total=c.timeout, sock_connect=c.connect_timeout)
+        return self._stream_timeout if stream else self._call_timeout
 
     async def send(self, request: UpstreamRequest, on_error: ErrorMapper) -> bytes:
         """Send and return the body of a 2xx response; raise ProviderError otherwise."""

@@ -2,7 +2,10 @@
 
 A chat is reduced to its last user message (truncated for speed) and a few numbers about the
 conversation around it. The message becomes sparse word uni/bigram features plus a short vector
-of hand-made signals (length, questions, code, constraints, reasoning verbs).
+of hand-made signals (length, questions, code, constraints, reasoning verbs). A message of the
+form "instruction: pasted text" (or an instruction, a blank line, then the text) is also read
+as its instruction alone, so that "translate this: <a long email>" looks like the short task it
+is.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from switchboard.domain import Message
@@ -23,6 +27,9 @@ _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _CODE_CHAR = re.compile(r"[{}();=<>\[\]_`|\\]")
 _LIST_ITEM = re.compile(r"(?m)^\s*(?:[-*•]|\d+[.)])\s+")
+_INSTRUCTION_END = re.compile(r":\s|\n\s*\n")  # "do this: <text>" or "do this\n\n<text>"
+INSTRUCTION_CHARS = 300  # a break later than this does not introduce a payload
+PAYLOAD_FEATURE = "<payload>"
 
 _CONSTRAINT = frozenset(
     "must should without under within only max min least most budget limit limits constraint "
@@ -33,6 +40,15 @@ _REASONING = frozenset(
     "prove proof derive design architect analyze analyse evaluate assess justify compare "
     "optimize optimise diagnose tradeoffs trade model estimate plan reason why synthesize "
     "critique implement migrate scale formulate generalize strategy evidence".split()
+)
+_TRANSFORM = frozenset(
+    "translate translation fix convert sort format capitalize proofread replace rewrite reverse "
+    "count extract spell correct remove put turn change add number bold shorten shorter "
+    "uppercase lowercase round pick label".split()
+)
+_EXPOSITION = frozenset(
+    "explain how why describe summarize summarise compare difference write draft help walk "
+    "outline review tips".split()
 )
 
 DENSE_NAMES: tuple[str, ...] = (
@@ -48,6 +64,11 @@ DENSE_NAMES: tuple[str, ...] = (
     "reasoning_words",
     "list_items",
     "log_commas",
+    "log_instruction_words",
+    "payload_share",
+    "instruction_transform_verbs",
+    "instruction_exposition_verbs",
+    "instruction_reasoning_verbs",
 )
 
 
@@ -105,36 +126,60 @@ def _truncate(text: str) -> str:
     return text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
 
 
-def sparse_features(words: list[str]) -> set[str]:
-    """Word unigrams and adjacent bigrams, as binary feature names."""
-    feats = set(words)
-    feats.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
-    return feats
+def extract(view: ChatView) -> tuple[set[str], list[float]]:
+    """Binary sparse feature names and the dense vector (in DENSE_NAMES order) of a chat.
+
+    With a pasted payload, the sparse features come from the instruction only: the words of an
+    email to translate say nothing about how hard the task is. The payload still counts in the
+    dense signals (length, code, lines).
+    """
+    words = _WORD.findall(view.query)
+    instruction, payload = _split_instruction(view.query)
+    instruction_words = _WORD.findall(instruction) if payload else words
+    sparse = set(instruction_words)
+    sparse.update(f"{a} {b}" for a, b in pairwise(instruction_words))
+    if instruction_words:
+        sparse.add("^" + instruction_words[0])
+    if len(instruction_words) > 1:
+        sparse.add(f"^{instruction_words[0]} {instruction_words[1]}")
+    if payload:
+        sparse.add(PAYLOAD_FEATURE)
+    return sparse, _dense(view, words, instruction_words, len(payload))
 
 
-def dense_features(view: ChatView, words: list[str]) -> list[float]:
-    """The hand-made signals, in DENSE_NAMES order (standardized later with the model's stats)."""
+def _split_instruction(text: str) -> tuple[str, str]:
+    match = _INSTRUCTION_END.search(text, 0, INSTRUCTION_CHARS)
+    if match is None:
+        return text, ""
+    return text[: match.start()], text[match.end() :]
+
+
+def _dense(view: ChatView, words: list[str], instruction: list[str], payload: int) -> list[float]:
     text = view.query
+    # Questions, numbers, commas and constraint words describe the task, so with a payload they
+    # are read from the instruction: the numbers in a pasted table are data, not requirements.
+    ask = text[: len(text) - payload] if payload else text
     n_chars = max(len(text), 1)
     return [
         math.log1p(view.query_chars),
         math.log1p(len(words)),
-        min(text.count("?"), 5),
-        math.log1p(len(_SENTENCE_END.findall(text))),
+        min(ask.count("?"), 5),
+        math.log1p(len(_SENTENCE_END.findall(ask))),
         math.log1p(text.count("\n")),
         1.0 if "```" in text else 0.0,
         len(_CODE_CHAR.findall(text)) / n_chars,
-        math.log1p(len(_NUMBER.findall(text))),
-        _count_in(words, _CONSTRAINT),
-        _count_in(words, _REASONING),
+        math.log1p(len(_NUMBER.findall(ask))),
+        _count_in(instruction, _CONSTRAINT),
+        _count_in(instruction, _REASONING),
         math.log1p(len(_LIST_ITEM.findall(text))),
-        math.log1p(text.count(",")),
+        math.log1p(ask.count(",")),
+        math.log1p(len(instruction)),
+        payload / n_chars,
+        _count_in(instruction, _TRANSFORM),
+        _count_in(instruction, _EXPOSITION),
+        math.log1p(len(set(instruction) & _REASONING)),
     ]
 
 
 def _count_in(words: Iterable[str], lexicon: frozenset[str]) -> float:
     return math.log1p(sum(1 for w in words if w in lexicon))
-
-
-def tokenize(text: str) -> list[str]:
-    return _WORD.findall(text)
