@@ -30,7 +30,7 @@ from switchboard.routing.features import DENSE_NAMES, extract, view_of_text
 DATA = Path(__file__).resolve().parents[1] / "switchboard/routing/data/complexity_queries.jsonl"
 MIN_DF = 2
 GRID_C = (3.0, 10.0, 30.0)
-GRID_SPARSE_SCALE = (1.0, 2.0, 4.0)
+GRID_SPARSE_SCALE = (1.0, 2.0, 4.0, 8.0)
 CV_SEEDS = (0, 1, 2)
 # Context prior, set by hand (the labelled set is single-turn): a conversation with ~8k chars of
 # earlier turns moves ~0.8 logits from simple to complex; a long system prompt counts half.
