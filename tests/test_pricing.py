@@ -29,9 +29,9 @@ def deployment(provider: str) -> DeploymentConfig:
     return DeploymentConfig(provider=provider, model="m", api_key="sk-golden-test-key")
 
 
-async def sse_events(path: Path) -> list[SseEvent]:
+async def sse_events(raw: bytes) -> list[SseEvent]:
     async def lines():  # type: ignore[no-untyped-def]
-        for line in path.read_bytes().splitlines(keepends=True):
+        for line in raw.splitlines(keepends=True):
             yield line
 
     return [e async for e in iter_sse(lines())]
@@ -74,7 +74,8 @@ def test_openai_streamed_usage_chunk() -> None:
     parser = OpenAIAdapter(deployment("openai")).stream_parser(REQUEST)
     events = [
         {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "g",
-         "choices": [{"index": 0, "delta": {"role": "assistant", "content": "x"}, "finish_reason": None}]},
+         "choices": [{"index": 0, "delta": {"role": "assistant", "content": "x"},
+                      "finish_reason": None}]},
         {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "g",
          "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
         {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "g", "choices": [],
@@ -96,7 +97,7 @@ def test_anthropic_plain_with_cache_reads_and_writes() -> None:
 
 def test_anthropic_streamed() -> None:
     parser = AnthropicAdapter(deployment("anthropic")).stream_parser(REQUEST)
-    events = asyncio.run(sse_events(FIXTURES / "anthropic" / "stream_text.sse"))
+    events = asyncio.run(sse_events((FIXTURES / "anthropic" / "stream_text.sse").read_bytes()))
     chunks = [c for e in events for c in parser.feed(e)]
     # 25 in x 3 + 15 out x 15 = 300
     assert cost_micro(streamed_usage(chunks), SONNET) == 300

@@ -6,7 +6,6 @@ import random
 import re
 import time
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -45,16 +44,23 @@ class RequestIdMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["x-request-id"] = request_id
+                # append raw header pairs: cheaper than MutableHeaders on the hot path
+                headers = message.setdefault("headers", [])
+                if not isinstance(headers, list):
+                    headers = message["headers"] = list(headers)
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
                 ctx = state.get("ctx")
                 if ctx is not None:
                     overhead = ctx.overhead_ms()
-                    for key, value in ctx.response_headers.items():
-                        headers[key] = value
+                    if ctx.response_headers:
+                        present = {name.lower() for name, _ in headers}
+                        for key, value in ctx.response_headers.items():
+                            name = key.lower().encode("latin-1")
+                            if name not in present:  # the response's own value wins
+                                headers.append((name, value.encode("latin-1")))
                 else:
                     overhead = (time.perf_counter() - started) * 1000.0
-                headers["x-switchboard-overhead-ms"] = f"{overhead:.3f}"
+                headers.append((b"x-switchboard-overhead-ms", f"{overhead:.3f}".encode()))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
