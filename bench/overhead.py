@@ -122,13 +122,13 @@ def _measure(args: argparse.Namespace, layout: Layout) -> dict[str, Any]:
         tmp = Path(name)
         try:
             launcher = Launcher(fleet, layout, tmp, args.switchboard_src)
-            targets = start_targets(launcher, args.tokens)
+            targets, headers = start_targets(launcher, args.tokens, args.redis or None)
             rest = _memory(targets)
-            script = wrk.write_script(tmp / "post.lua", BODY)
+            script = wrk.write_script(tmp / "post.lua", BODY, headers)
             print(f"load runs: {args.duration} s each, targets {[t.name for t in targets]}")
             rows = _load_runs(targets, args, layout, script)
             print(f"sequential checks: {args.requests} requests per target")
-            stream, plain = _sequential(targets, args.requests)
+            stream, plain = _sequential([t for t in targets if t.headers is None], args.requests)
             after = _memory(targets)
         except Exception:
             _dump_logs(tmp)
@@ -150,6 +150,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     p.add_argument("--quick", action="store_true", help="2 s runs and 50 requests: a smoke test")
     p.add_argument("--json", type=Path, help="also write the results to this file")
+    p.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/0",
+        help="Redis for the keys-and-limits target ('' to skip that target)",
+    )
     p.add_argument("--tokens", type=int, default=16, help="completion tokens the mock returns")
     p.add_argument("--requests", type=int, default=200, help="sequential requests per target")
     p.add_argument("--repeat", type=int, default=1, help="runs per cell; the median is kept")

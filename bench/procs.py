@@ -33,10 +33,12 @@ def pinned(cpu: str | None, argv: list[str]) -> list[str]:
     return ["taskset", "-c", cpu, *argv]
 
 
-def post(port: int, path: str, body: bytes, timeout: float = 5.0) -> tuple[int, bytes]:
+def post(
+    port: int, path: str, body: bytes, timeout: float = 5.0, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request("POST", path, body, {"Content-Type": "application/json"})
+        conn.request("POST", path, body, {"Content-Type": "application/json", **(headers or {})})
         reply = conn.getresponse()
         return reply.status, reply.read()
     finally:
@@ -54,6 +56,7 @@ class Server:
     log: Path
     env: dict[str, str] | None = None
     cwd: Path | None = None
+    headers: dict[str, str] | None = None  # sent with every request (e.g. an API key)
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> None:
@@ -80,7 +83,7 @@ class Server:
             if self.proc is None or self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited during start-up (log: {self.log.name})")
             try:
-                status, reply = post(self.port, path, body, timeout=2.0)
+                status, reply = post(self.port, path, body, timeout=2.0, headers=self.headers)
                 if status == 200:
                     return
                 last = f"HTTP {status}: {reply[:200]!r}"

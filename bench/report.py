@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.targets import DIRECT, FORWARDER, SWITCHBOARD
+from bench.targets import DIRECT, FORWARDER, LIMITS, SWITCHBOARD
 
 P50_BUDGET_MS = 1.0  # target: Switchboard adds at most 1 ms at p50, concurrency 1
 RPS_SHARE = 0.90  # target: at least 90% of the forwarder's requests/s at concurrency 16
@@ -136,6 +136,25 @@ def memory_lines(memory: dict[str, Row]) -> list[str]:
     return lines
 
 
+def _cpu(row: Row) -> float:
+    return float(row.get("server_cpu_us_per_req") or 0)
+
+
+def limits_lines(rows: list[Row], levels: list[int]) -> list[str]:
+    """What API keys with Redis-backed limits add on top of plain Switchboard."""
+    out = []
+    for conns in levels:
+        sb, keyed = _find(rows, SWITCHBOARD, conns), _find(rows, LIMITS, conns)
+        if sb is None or keyed is None:
+            continue
+        out.append(
+            f"  c={conns:<3} p50 +{keyed['p50_ms'] - sb['p50_ms']:.3f} ms, "
+            f"req/s x{keyed['rps'] / sb['rps']:.2f}, "
+            f"cpu/req +{_cpu(keyed) - _cpu(sb):.0f} us"
+        )
+    return out
+
+
 def print_results(results: dict[str, Any]) -> None:
     """The whole human-readable report, in the order docs/benchmarks.md shows it."""
     m, s = results["machine"], results["settings"]
@@ -152,6 +171,10 @@ def print_results(results: dict[str, Any]) -> None:
     print("\nSwitchboard against the forwarder and the mock direct:")
     print(*ratio_lines(results["ratios"]), sep="\n")
     print(*verdict(results["ratios"]), sep="\n")
+    keyed = limits_lines(results["rows"], sorted({r["connections"] for r in results["rows"]}))
+    if keyed:
+        print("\nAPI key + Redis limits + budget (switchboard+keys) against plain Switchboard:")
+        print(*keyed, sep="\n")
     print(f"\nsequential (c=1, Python client, {s['requests']} requests each; ttft = streamed):")
     print(*stream_lines(results["stream"], results["sequential"]), sep="\n")
     print("\nmemory (VmRSS at rest, after the run; VmHWM peak):")

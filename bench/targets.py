@@ -18,6 +18,7 @@ from bench.procs import Fleet, Server, free_port
 
 PATH = "/v1/chat/completions"
 DIRECT, FORWARDER, SWITCHBOARD = "direct", "forwarder", "switchboard"
+LIMITS = "switchboard+keys"  # API key, rpm/tpm/budget checks in Redis, usage written to SQLite
 _MESSAGES = [{"role": "user", "content": "Say hello."}]
 BODY = json.dumps({"model": "mock", "messages": _MESSAGES, "max_tokens": 16}).encode()
 STREAM_BODY = json.dumps({"model": "mock", "messages": _MESSAGES, "stream": True}).encode()
@@ -86,6 +87,49 @@ class Launcher:
             FORWARDER, lambda port: [*cli, "--port", str(port)], self.layout.server_cpu, 30
         )
 
+    def _catalogue(self, mock: Server) -> Path:
+        catalogue = self.tmp / "catalogue.yaml"
+        catalogue.write_text(
+            "models:\n  - name: mock\n    deployments:\n      - provider: openai\n"
+            f"        model: mock-upstream\n        api_base: http://127.0.0.1:{mock.port}/v1\n"
+            "        api_key: sk-bench\n        price: {input: 0.15, output: 0.6}\n"
+        )
+        return catalogue
+
+    def switchboard_with_keys(self, mock: Server, redis_url: str) -> tuple[Server, str]:
+        """Switchboard requiring an API key whose limits and budget live in Redis."""
+        env = {
+            **self.env,
+            "SWITCHBOARD_MASTER_KEY": "bench-master-key",
+            "SWITCHBOARD_REDIS_URL": redis_url,
+            "SWITCHBOARD_REDIS_PREFIX": f"sbbench:{os.getpid()}:",
+            "SWITCHBOARD_DATABASE_URL": f"sqlite:///{self.tmp / 'keys.db'}",
+        }
+        created = subprocess.run(
+            [sys.executable, "-m", "switchboard.cli", "keys", "create", "--name", "bench",
+             "--tenant", "bench", "--rpm", "100000000", "--tpm", "1000000000000",
+             "--budget", "1000000"],
+            env=env, cwd=self.tmp, **_QUIET,
+        )  # fmt: skip
+        if created.returncode != 0:
+            raise RuntimeError(f"could not create a bench key: {created.stderr}")
+        key = json.loads(created.stdout)["key"]
+        cli = [
+            sys.executable,
+            "-m",
+            "switchboard.cli",
+            "serve",
+            "--config",
+            str(self._catalogue(mock)),
+        ]
+        port = free_port()
+        server = Server(
+            LIMITS, [*cli, "--port", str(port)], port, self.layout.server_cpu,
+            self.tmp / "limits.log", env, self.tmp, headers={"Authorization": f"Bearer {key}"},
+        )  # fmt: skip
+        self.fleet.start(server).wait_ready(PATH, BODY, 30)
+        return server, key
+
     def switchboard(self, mock: Server) -> Server:
         catalogue = self.tmp / "catalogue.yaml"
         catalogue.write_text(
@@ -120,12 +164,20 @@ class Launcher:
             return None
 
 
-def start_targets(launcher: Launcher, tokens: int) -> list[Server]:
-    """The mock first (the direct target), then each proxy in front of it."""
+def start_targets(
+    launcher: Launcher, tokens: int, redis_url: str | None = None
+) -> tuple[list[Server], dict[str, str]]:
+    """The mock first (the direct target), then each proxy in front of it; plus the headers
+    every request carries (the API key of the keys-and-limits target, ignored by the others)."""
     mock = launcher.mock(tokens)
     servers = [mock, launcher.forwarder(mock), launcher.switchboard(mock)]
+    headers: dict[str, str] = {}
+    if redis_url:
+        keyed, key = launcher.switchboard_with_keys(mock, redis_url)
+        servers.append(keyed)
+        headers["Authorization"] = f"Bearer {key}"
     optional = launcher.litellm(mock)
-    return servers + ([optional] if optional is not None else [])
+    return servers + ([optional] if optional is not None else []), headers
 
 
 def _code_version(src: Path | None) -> str:

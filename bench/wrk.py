@@ -34,9 +34,12 @@ end
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
-def write_script(path: Path, body: bytes) -> Path:
-    """A wrk Lua script that POSTs `body` and reports exact percentiles when done."""
-    path.write_text(_SCRIPT.format(body=json.dumps(body.decode()), mark=_MARK))
+def write_script(path: Path, body: bytes, headers: dict[str, str] | None = None) -> Path:
+    """A wrk Lua script that POSTs `body` (with `headers`) and reports exact percentiles."""
+    extra = "".join(
+        f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in (headers or {}).items()
+    )
+    path.write_text(extra + _SCRIPT.format(body=json.dumps(body.decode()), mark=_MARK))
     return path
 
 

@@ -116,6 +116,7 @@ class Gateway:
     keys: KeyStore | None  # None: API keys are off (no master key, auth not enabled)
     limits: LimitBackends | None
     usage: UsageRecorder | None
+    limits_stage: LimitsStage | None
     pipeline: Next
     conversations: ConversationStore
 
@@ -133,22 +134,21 @@ class Gateway:
         route = RouteStage(catalogue, providers, board, _classifier(settings, catalogue))
         keys, limits, usage = None, None, None
         auth_stages: list[Stage] = []
+        limits_stage: LimitsStage | None = None
         if settings.auth_required or settings.master_key is not None:
             keys, limits = _key_backends(settings, metrics)
             usage = UsageRecorder(keys)
             bus.subscribe(usage)
         if settings.auth_required and keys is not None and limits is not None:
             prices = worst_prices(catalogue)
-            auth_stages = [
-                AuthStage(keys, required=True),
-                LimitsStage(
-                    limits,
-                    keys,
-                    lambda name: prices.get(name, Price()),
-                    catalogue.tenants,
-                    settings.reserve_completion_tokens,
-                ),
-            ]
+            limits_stage = LimitsStage(
+                limits,
+                keys,
+                lambda name: prices.get(name, Price()),
+                catalogue.tenants,
+                settings.reserve_completion_tokens,
+            )
+            auth_stages = [AuthStage(keys, required=True), limits_stage]
         pipeline = build_pipeline(
             record=RecordStage(bus),
             access=auth_stages,
@@ -160,7 +160,7 @@ class Gateway:
         )
         return cls(
             settings, catalogue, providers, metrics, bus, route, board, keys, limits, usage,
-            pipeline, conversations,
+            limits_stage, pipeline, conversations,
         )  # fmt: skip
 
     @property
@@ -177,6 +177,8 @@ class Gateway:
             self.usage.start()
 
     async def aclose(self) -> None:
+        if self.limits_stage is not None:
+            await self.limits_stage.drain()
         if self.usage is not None:
             await self.usage.aclose()
         await asyncio.gather(*(p.aclose() for p in self.providers.values()), return_exceptions=True)

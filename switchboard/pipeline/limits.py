@@ -7,6 +7,8 @@ ends, so N replicas sharing Redis enforce one limit, not N.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +35,9 @@ from switchboard.ratelimit_headers import ratelimit_headers
 if TYPE_CHECKING:
     from switchboard.keys.store import KeyStore
     from switchboard.limits import LimitBackends
+
+
+log = logging.getLogger("switchboard.limits")
 
 
 @dataclass(slots=True)
@@ -69,6 +74,7 @@ class LimitsStage:
         self._price_of = price_of
         self._tenants = tenants
         self._reply_tokens = reserve_completion_tokens
+        self._pending: set[asyncio.Task[None]] = set()
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Reply:
         key = ctx.key
@@ -80,8 +86,15 @@ class LimitsStage:
             reply_cap = ctx.request.token_limit() or self._reply_tokens
         holds = Holds()
         try:
-            await self._reserve_budget(ctx, key, holds, Usage(prompt, reply_cap))
-            await self._reserve_rate(ctx, key, holds, prompt + reply_cap)
+            # budget and rate are independent: one round trip's wait instead of two
+            outcomes = await asyncio.gather(
+                self._reserve_budget(ctx, key, holds, Usage(prompt, reply_cap)),
+                self._reserve_rate(ctx, key, holds, prompt + reply_cap),
+                return_exceptions=True,
+            )
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
             await self._acquire_slot(ctx, key, holds)
         except BaseException:
             await self._settle(holds, ctx, None)
@@ -89,12 +102,29 @@ class LimitsStage:
         try:
             reply = await call_next(ctx)
         except BaseException:
-            await self._settle(holds, ctx, None)
+            await self._finish(holds, ctx, None)
             raise
         if isinstance(reply, ChatResponse | EmbeddingResponse):
-            await self._settle(holds, ctx, reply.usage)
+            await self._finish(holds, ctx, reply.usage)
             return reply
         return self._settle_after(ctx, holds, reply)
+
+    async def _finish(self, holds: Holds, ctx: RequestContext, usage: Usage | None) -> None:
+        """Free the concurrency slot now; settle tokens and spend after the response is on its
+        way: the reservations hold the worst case, so a late settle can only free capacity."""
+        if holds.lease_scope is not None:
+            scope, holds.lease_scope = holds.lease_scope, None
+            await self._b.concurrency.release(scope, holds.lease_id)
+        if holds.rate is None and holds.spend_scope is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._settle(holds, ctx, usage))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def drain(self) -> None:
+        """Wait for settles still in flight (at shutdown)."""
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
 
     async def _settle_after(
         self, ctx: RequestContext, holds: Holds, stream: ChunkStream
@@ -110,7 +140,7 @@ class LimitsStage:
             await stream.aclose()  # type: ignore[attr-defined]
             if usage is None and pieces:
                 usage = Usage(estimate_prompt_tokens(ctx.request), pieces)
-            await self._settle(holds, ctx, usage)
+            await self._finish(holds, ctx, usage)
 
     async def _reserve_budget(
         self, ctx: RequestContext, key: ApiKey, holds: Holds, worst: Usage
@@ -176,16 +206,23 @@ class LimitsStage:
 
     async def _settle(self, holds: Holds, ctx: RequestContext, usage: Usage | None) -> None:
         """Release what was held, charging the real usage (none for a failed request)."""
+        steps = []
         if holds.lease_scope is not None:
-            await self._b.concurrency.release(holds.lease_scope, holds.lease_id)
+            steps.append(self._b.concurrency.release(holds.lease_scope, holds.lease_id))
             holds.lease_scope = None
         if holds.rate is not None:
-            await self._b.rate.settle(holds.rate, usage.total_tokens if usage else 0)
+            steps.append(self._b.rate.settle(holds.rate, usage.total_tokens if usage else 0))
             holds.rate = None
         if holds.spend_scope is not None:
             price = ctx.deployment.price if ctx.deployment is not None else None
             actual = cost_micro(usage, price) if usage is not None and price is not None else 0
-            await self._b.spend.settle(
-                holds.spend_scope, holds.spend_period, holds.spend_micro, actual
+            steps.append(
+                self._b.spend.settle(
+                    holds.spend_scope, holds.spend_period, holds.spend_micro, actual
+                )
             )
             holds.spend_scope = None
+        if steps:
+            for result in await asyncio.gather(*steps, return_exceptions=True):
+                if isinstance(result, Exception):
+                    log.warning("could not settle a reservation: %s", type(result).__name__)
