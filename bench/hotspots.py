@@ -118,9 +118,15 @@ def _profile(args: argparse.Namespace, tmp: Path, raw: Path) -> float:
     with Fleet() as fleet:
         launcher = Launcher(fleet, layout, tmp, args.switchboard_src)
         mock = launcher.mock(args.tokens)
-        start = launcher.switchboard if args.target == "switchboard" else launcher.forwarder
-        gateway = start(mock)
-        script = wrk.write_script(tmp / "post.lua", STREAM_BODY if args.stream else BODY)
+        headers: dict[str, str] = {}
+        if args.target == "keys":  # API key + Redis limits + budget
+            gateway, key = launcher.switchboard_with_keys(mock, args.redis)
+            headers["Authorization"] = f"Bearer {key}"
+        else:
+            start = launcher.switchboard if args.target == "switchboard" else launcher.forwarder
+            gateway = start(mock)
+        body = STREAM_BODY if args.stream else BODY
+        script = wrk.write_script(tmp / "post.lua", body, headers)
         url = f"http://127.0.0.1:{gateway.port}{PATH}"
         wrk.run("warm-up", url, script, args.connections, 2, layout.load_cpu)
         load_argv = wrk.command(url, script, args.connections, args.duration + 4)
@@ -144,7 +150,8 @@ def _profile(args: argparse.Namespace, tmp: Path, raw: Path) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--target", choices=["switchboard", "forwarder"], default="switchboard")
+    p.add_argument("--target", choices=["switchboard", "forwarder", "keys"], default="switchboard")
+    p.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="for --target keys")
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--stream", action="store_true", help="streamed requests (SSE) instead")
     p.add_argument("--native", action="store_true", help="C frames too (pauses the target)")
