@@ -120,7 +120,7 @@ def _profile(args: argparse.Namespace, tmp: Path, raw: Path) -> float:
         mock = launcher.mock(args.tokens)
         headers: dict[str, str] = {}
         if args.target == "keys":  # API key + Redis limits + budget
-            gateway, key = launcher.switchboard_with_keys(mock, args.redis)
+            gateway, key = launcher.switchboard_with_keys(mock, args.redis, budget=True)
             headers["Authorization"] = f"Bearer {key}"
         else:
             start = launcher.switchboard if args.target == "switchboard" else launcher.forwarder

@@ -72,19 +72,20 @@ def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _load_runs(
-    targets: list[Server], args: argparse.Namespace, layout: Layout, script: Path
+    targets: list[Server], args: argparse.Namespace, layout: Layout, scripts: dict[str, Path]
 ) -> list[dict[str, Any]]:
     """Warm every target up, then round-robin the targets within each concurrency level, so
     that background load drifting over time hits them all alike."""
     mock = targets[0]
     for target in targets:
         url = f"http://127.0.0.1:{target.port}{PATH}"
-        wrk.run(target.name, url, script, 16, args.warmup, layout.load_cpu)
+        wrk.run(target.name, url, scripts[target.name], 16, args.warmup, layout.load_cpu)
     rows = []
     for conns in LEVELS:
         runs: dict[str, list[dict[str, Any]]] = {t.name: [] for t in targets}
         for _ in range(args.repeat):
             for target in targets:
+                script = scripts[target.name]
                 row = _measured_run(target, mock, conns, args.duration, script, layout)
                 print(
                     f"  {target.name:<12} c={conns:<3} {row['rps']:>8.0f} req/s  "
@@ -122,11 +123,14 @@ def _measure(args: argparse.Namespace, layout: Layout) -> dict[str, Any]:
         tmp = Path(name)
         try:
             launcher = Launcher(fleet, layout, tmp, args.switchboard_src)
-            targets, headers = start_targets(launcher, args.tokens, args.redis or None)
+            targets, _ = start_targets(launcher, args.tokens, args.redis or None)
             rest = _memory(targets)
-            script = wrk.write_script(tmp / "post.lua", BODY, headers)
+            scripts = {
+                t.name: wrk.write_script(tmp / f"post-{i}.lua", BODY, t.headers)
+                for i, t in enumerate(targets)
+            }
             print(f"load runs: {args.duration} s each, targets {[t.name for t in targets]}")
-            rows = _load_runs(targets, args, layout, script)
+            rows = _load_runs(targets, args, layout, scripts)
             print(f"sequential checks: {args.requests} requests per target")
             stream, plain = _sequential([t for t in targets if t.headers is None], args.requests)
             after = _memory(targets)

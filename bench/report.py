@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.targets import DIRECT, FORWARDER, LIMITS, SWITCHBOARD
+from bench.targets import BUDGET, DIRECT, FORWARDER, LIMITS, SWITCHBOARD
 
 P50_BUDGET_MS = 1.0  # target: Switchboard adds at most 1 ms at p50, concurrency 1
 RPS_SHARE = 0.90  # target: at least 90% of the forwarder's requests/s at concurrency 16
@@ -141,17 +141,18 @@ def _cpu(row: Row) -> float:
 
 
 def limits_lines(rows: list[Row], levels: list[int]) -> list[str]:
-    """What API keys with Redis-backed limits add on top of plain Switchboard."""
+    """What API keys with Redis-backed limits (and a budget) add on top of plain Switchboard."""
     out = []
-    for conns in levels:
-        sb, keyed = _find(rows, SWITCHBOARD, conns), _find(rows, LIMITS, conns)
-        if sb is None or keyed is None:
-            continue
-        out.append(
-            f"  c={conns:<3} p50 +{keyed['p50_ms'] - sb['p50_ms']:.3f} ms, "
-            f"req/s x{keyed['rps'] / sb['rps']:.2f}, "
-            f"cpu/req +{_cpu(keyed) - _cpu(sb):.0f} us"
-        )
+    for name in (LIMITS, BUDGET):
+        for conns in levels:
+            sb, keyed = _find(rows, SWITCHBOARD, conns), _find(rows, name, conns)
+            if sb is None or keyed is None:
+                continue
+            out.append(
+                f"  {name:<17} c={conns:<3} p50 +{keyed['p50_ms'] - sb['p50_ms']:.3f} ms, "
+                f"req/s x{keyed['rps'] / sb['rps']:.2f}, "
+                f"cpu/req +{_cpu(keyed) - _cpu(sb):.0f} us"
+            )
     return out
 
 
@@ -173,7 +174,7 @@ def print_results(results: dict[str, Any]) -> None:
     print(*verdict(results["ratios"]), sep="\n")
     keyed = limits_lines(results["rows"], sorted({r["connections"] for r in results["rows"]}))
     if keyed:
-        print("\nAPI key + Redis limits + budget (switchboard+keys) against plain Switchboard:")
+        print("\nAPI key with Redis limits (and a budget) against plain Switchboard:")
         print(*keyed, sep="\n")
     print(f"\nsequential (c=1, Python client, {s['requests']} requests each; ttft = streamed):")
     print(*stream_lines(results["stream"], results["sequential"]), sep="\n")

@@ -18,7 +18,8 @@ from bench.procs import Fleet, Server, free_port
 
 PATH = "/v1/chat/completions"
 DIRECT, FORWARDER, SWITCHBOARD = "direct", "forwarder", "switchboard"
-LIMITS = "switchboard+keys"  # API key, rpm/tpm/budget checks in Redis, usage written to SQLite
+LIMITS = "sb+limits"  # API key with rpm/tpm limits in Redis, usage written to SQLite
+BUDGET = "sb+limits+budget"  # the same key with a spend budget too (also in Redis)
 _MESSAGES = [{"role": "user", "content": "Say hello."}]
 BODY = json.dumps({"model": "mock", "messages": _MESSAGES, "max_tokens": 16}).encode()
 STREAM_BODY = json.dumps({"model": "mock", "messages": _MESSAGES, "stream": True}).encode()
@@ -96,19 +97,22 @@ class Launcher:
         )
         return catalogue
 
-    def switchboard_with_keys(self, mock: Server, redis_url: str) -> tuple[Server, str]:
-        """Switchboard requiring an API key whose limits and budget live in Redis."""
+    def switchboard_with_keys(
+        self, mock: Server, redis_url: str, *, budget: bool
+    ) -> tuple[Server, str]:
+        """Switchboard requiring an API key whose limits (and budget) live in Redis."""
+        name = BUDGET if budget else LIMITS
         env = {
             **self.env,
             "SWITCHBOARD_MASTER_KEY": "bench-master-key",
             "SWITCHBOARD_REDIS_URL": redis_url,
-            "SWITCHBOARD_REDIS_PREFIX": f"sbbench:{os.getpid()}:",
-            "SWITCHBOARD_DATABASE_URL": f"sqlite:///{self.tmp / 'keys.db'}",
+            "SWITCHBOARD_REDIS_PREFIX": f"sbbench:{os.getpid()}:{name}:",
+            "SWITCHBOARD_DATABASE_URL": f"sqlite:///{self.tmp / (name + '.db')}",
         }
+        spend = ["--budget", "1000000"] if budget else []
         created = subprocess.run(
             [sys.executable, "-m", "switchboard.cli", "keys", "create", "--name", "bench",
-             "--tenant", "bench", "--rpm", "100000000", "--tpm", "1000000000000",
-             "--budget", "1000000"],
+             "--tenant", "bench", "--rpm", "100000000", "--tpm", "1000000000000", *spend],
             env=env, cwd=self.tmp, **_QUIET,
         )  # fmt: skip
         if created.returncode != 0:
@@ -124,8 +128,8 @@ class Launcher:
         ]
         port = free_port()
         server = Server(
-            LIMITS, [*cli, "--port", str(port)], port, self.layout.server_cpu,
-            self.tmp / "limits.log", env, self.tmp, headers={"Authorization": f"Bearer {key}"},
+            name, [*cli, "--port", str(port)], port, self.layout.server_cpu,
+            self.tmp / f"{name}.log", env, self.tmp, headers={"Authorization": f"Bearer {key}"},
         )  # fmt: skip
         self.fleet.start(server).wait_ready(PATH, BODY, 30)
         return server, key
@@ -167,15 +171,15 @@ class Launcher:
 def start_targets(
     launcher: Launcher, tokens: int, redis_url: str | None = None
 ) -> tuple[list[Server], dict[str, str]]:
-    """The mock first (the direct target), then each proxy in front of it; plus the headers
-    every request carries (the API key of the keys-and-limits target, ignored by the others)."""
+    """The mock first (the direct target), then each proxy in front of it. Each keyed target
+    carries its own API key (Server.headers); the others ignore an Authorization header."""
     mock = launcher.mock(tokens)
     servers = [mock, launcher.forwarder(mock), launcher.switchboard(mock)]
     headers: dict[str, str] = {}
     if redis_url:
-        keyed, key = launcher.switchboard_with_keys(mock, redis_url)
-        servers.append(keyed)
-        headers["Authorization"] = f"Bearer {key}"
+        for budget in (False, True):
+            keyed, _ = launcher.switchboard_with_keys(mock, redis_url, budget=budget)
+            servers.append(keyed)
     optional = launcher.litellm(mock)
     return servers + ([optional] if optional is not None else []), headers
 

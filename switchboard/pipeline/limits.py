@@ -86,15 +86,19 @@ class LimitsStage:
             reply_cap = ctx.request.token_limit() or self._reply_tokens
         holds = Holds()
         try:
-            # budget and rate are independent: one round trip's wait instead of two
-            outcomes = await asyncio.gather(
-                self._reserve_budget(ctx, key, holds, Usage(prompt, reply_cap)),
-                self._reserve_rate(ctx, key, holds, prompt + reply_cap),
-                return_exceptions=True,
-            )
-            for outcome in outcomes:
-                if isinstance(outcome, BaseException):
-                    raise outcome
+            if key.budget_usd is not None and self._rate_limited(key):
+                # budget and rate are independent: one round trip's wait instead of two
+                outcomes = await asyncio.gather(
+                    self._reserve_budget(ctx, key, holds, Usage(prompt, reply_cap)),
+                    self._reserve_rate(ctx, key, holds, prompt + reply_cap),
+                    return_exceptions=True,
+                )
+                for outcome in outcomes:
+                    if isinstance(outcome, BaseException):
+                        raise outcome
+            else:  # at most one of them applies: no tasks to spawn
+                await self._reserve_budget(ctx, key, holds, Usage(prompt, reply_cap))
+                await self._reserve_rate(ctx, key, holds, prompt + reply_cap)
             await self._acquire_slot(ctx, key, holds)
         except BaseException:
             await self._settle(holds, ctx, None)
@@ -108,6 +112,10 @@ class LimitsStage:
             await self._finish(holds, ctx, reply.usage)
             return reply
         return self._settle_after(ctx, holds, reply)
+
+    def _rate_limited(self, key: ApiKey) -> bool:
+        tenant = self._tenants.get(key.tenant)
+        return bool(key.rpm or key.tpm or (tenant is not None and (tenant.rpm or tenant.tpm)))
 
     async def _finish(self, holds: Holds, ctx: RequestContext, usage: Usage | None) -> None:
         """Free the concurrency slot now; settle tokens and spend after the response is on its
@@ -222,7 +230,14 @@ class LimitsStage:
                 )
             )
             holds.spend_scope = None
-        if steps:
-            for result in await asyncio.gather(*steps, return_exceptions=True):
-                if isinstance(result, Exception):
-                    log.warning("could not settle a reservation: %s", type(result).__name__)
+        results: list[object] = []
+        if len(steps) == 1:
+            try:
+                await steps[0]
+            except Exception as exc:
+                results.append(exc)
+        elif steps:
+            results = list(await asyncio.gather(*steps, return_exceptions=True))
+        for result in results:
+            if isinstance(result, Exception):
+                log.warning("could not settle a reservation: %s", type(result).__name__)
