@@ -81,11 +81,13 @@ async def flaky_run(port: int, n: int, concurrency: int) -> dict[str, Any]:
     }
 
 
-async def latencies(port: int, model: str, n: int) -> list[float]:
+async def latencies(port: int, model: str, n: int, min_s: float = 0.0) -> list[float]:
+    """`n` sequential requests, continuing until at least `min_s` seconds have passed."""
     url = f"http://127.0.0.1:{port}{PATH}"
-    out = []
+    out: list[float] = []
+    deadline = time.perf_counter() + min_s
     async with aiohttp.ClientSession() as http:
-        for _ in range(n):
+        while len(out) < n or time.perf_counter() < deadline:
             t0 = time.perf_counter()
             async with http.post(url, data=body(model)) as resp:
                 await resp.read()
@@ -98,15 +100,17 @@ async def breaker_run(port: int, model: str, n: int) -> dict[str, Any]:
     """Sequential requests to `model` (dead primary + healthy fallback) against `healthy`."""
     await latencies(port, "healthy", 50)  # warm up
     healthy = await latencies(port, "healthy", n)
-    broken = await latencies(port, model, n)
+    # long enough for the breaker's minimum span (1 s by default), then the last n requests
+    broken = await latencies(port, model, n, min_s=3.0)
     p50 = statistics.median(healthy)
     slow = [i for i, ms in enumerate(broken) if ms > p50 + 20]
-    settled = broken[(slow[-1] + 1 if slow else 0) :]
+    settled = broken[-n:]
     async with aiohttp.ClientSession() as http:
         async with http.get(f"http://127.0.0.1:{port}/ready") as resp:
             circuits = (await resp.json())["circuits"]
     return {
         "healthy_p50_ms": round(p50, 3),
+        "requests": len(broken),
         "requests_that_paid_for_the_dead_primary": len(slow),
         "p50_ms_once_open": round(statistics.median(settled), 3),
         "difference_p50_ms": round(statistics.median(settled) - p50, 3),

@@ -192,6 +192,9 @@ class Settings(BaseSettings):
     breaker_min_calls: int = Field(10, ge=1)
     breaker_failure_rate: float = Field(0.5, gt=0, le=1)
     breaker_cooldown_s: float = Field(10.0, gt=0)
+    breaker_min_span_s: float = Field(
+        1.0, ge=0, description="outcomes must span this long before the breaker may open"
+    )
     database_url: str | None = Field(None, description="unset: sqlite:///./switchboard.db")
     redis_url: str | None = Field(None, description="unset: limits and budgets in-process")
     redis_down_policy: Literal["open", "closed"] = "open"

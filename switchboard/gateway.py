@@ -38,6 +38,7 @@ def breaker_policy(settings: Settings) -> BreakerPolicy:
         min_calls=settings.breaker_min_calls,
         failure_rate=settings.breaker_failure_rate,
         cooldown_s=settings.breaker_cooldown_s,
+        min_span_s=settings.breaker_min_span_s,
     )
 
 

@@ -1,8 +1,11 @@
 """Circuit breaker per deployment: closed -> open on a high failure rate -> half-open probe.
 
 Outcomes are counted in one-second buckets over a sliding window; the breaker opens when, with
-at least `min_calls` in the window, the failure rate reaches `failure_rate`. After `cooldown_s`
-it lets `half_open_probes` requests through: a success closes it, a failure re-opens it.
+at least `min_calls` in the window spread over at least `min_span_s`, the failure rate reaches
+`failure_rate`. The span guard matters because failures often come back faster than successes:
+the first outcomes of a burst over-represent them, and a deployment failing 30% of calls would
+trip a 50% breaker. After `cooldown_s` it lets `half_open_probes` requests through: a success
+closes it, a failure re-opens it.
 """
 
 from __future__ import annotations
@@ -27,13 +30,15 @@ class BreakerPolicy:
     failure_rate: float = 0.5
     cooldown_s: float = 10.0
     half_open_probes: int = 1
+    min_span_s: float = 1.0
 
 
 class CircuitBreaker:
     def __init__(self, policy: BreakerPolicy, clock: Callable[[], float] = time.monotonic) -> None:
         self.policy = policy
         self._clock = clock
-        self._buckets: deque[list[float]] = deque()  # [second, successes, failures]
+        # [second, successes, failures, time of the bucket's first outcome]
+        self._buckets: deque[list[float]] = deque()
         self._state = BreakerState.CLOSED
         self._opened_at = 0.0
         self._probes = 0
@@ -88,13 +93,15 @@ class CircuitBreaker:
         now = self._clock()
         second = float(int(now))
         if not self._buckets or self._buckets[-1][0] != second:
-            self._buckets.append([second, 0.0, 0.0])
+            self._buckets.append([second, 0.0, 0.0, now])
         self._buckets[-1][1 if success else 2] += 1
         horizon = now - self.policy.window_s
         while self._buckets and self._buckets[0][0] < horizon:
             self._buckets.popleft()
 
     def _tripped(self) -> bool:
+        if not self._buckets or self._clock() - self._buckets[0][3] < self.policy.min_span_s:
+            return False
         ok = sum(b[1] for b in self._buckets)
         bad = sum(b[2] for b in self._buckets)
         calls = ok + bad

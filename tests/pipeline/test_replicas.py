@@ -154,7 +154,9 @@ def test_rpm_is_shared_across_replicas(replicas: list[str]) -> None:
     assert statuses[200] + statuses[429] == 300
     assert all(r.headers.get("retry-after") for r in responses if r.status_code == 429)
     # each replica got 100 requests: per-replica limits would have admitted up to 180
-    assert Counter(r.url.port for r in responses) == {int(b.rsplit(":", 1)[1]): 100 for b in replicas}
+    assert Counter(r.url.port for r in responses) == {
+        int(b.rsplit(":", 1)[1]): 100 for b in replicas
+    }
     print(f"\nRPM 60 over {REPLICAS} replicas, 300 requests: admitted {statuses[200]}")
 
 

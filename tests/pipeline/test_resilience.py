@@ -96,6 +96,7 @@ def chaos_gateway(
         breaker_min_calls=5,
         breaker_window_s=30,
         breaker_cooldown_s=60,
+        breaker_min_span_s=0,
         retry_backoff_s=0.01,
         retry_after_max_s=1.5,
     )

@@ -13,8 +13,10 @@ class Clock:
         return self.now
 
 
-def breaker(clock: Clock, **kw: float) -> CircuitBreaker:
-    policy = BreakerPolicy(window_s=10, min_calls=4, failure_rate=0.5, cooldown_s=5, **kw)  # type: ignore[arg-type]
+def breaker(clock: Clock, min_span_s: float = 0.0) -> CircuitBreaker:
+    policy = BreakerPolicy(
+        window_s=10, min_calls=4, failure_rate=0.5, cooldown_s=5, min_span_s=min_span_s
+    )
     return CircuitBreaker(policy, clock)
 
 
@@ -78,3 +80,20 @@ def test_released_probe_can_be_taken_again() -> None:
     assert b.allow()
     b.release_probe()
     assert b.allow()
+
+
+def test_a_burst_of_fast_failures_does_not_trip_before_the_min_span() -> None:
+    clock = Clock()
+    b = breaker(clock, min_span_s=1.0)
+    for _ in range(6):  # fast failures arrive first...
+        b.record(False)
+    assert b.state is BreakerState.CLOSED
+    clock.now += 0.5
+    for _ in range(14):  # ...then the slower successes: 30% failures overall
+        b.record(True)
+    clock.now += 0.6
+    b.record(False)
+    assert b.state is BreakerState.CLOSED  # 7 of 21 failed: under the 50% rate
+    for _ in range(20):
+        b.record(False)
+    assert b.state is BreakerState.OPEN  # a real outage still opens it
