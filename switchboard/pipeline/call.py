@@ -11,7 +11,15 @@ import asyncio
 import random
 import time
 
-from switchboard.domain import ChatChunk, ChatRequest, ChunkStream, EmbeddingRequest, Reply
+from switchboard.domain import (
+    ChatChunk,
+    ChatRequest,
+    ChatResponse,
+    ChunkStream,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    Reply,
+)
 from switchboard.errors import NoHealthyDeployment, ProviderError, UpstreamTimeout
 from switchboard.pipeline.context import RequestContext
 from switchboard.pipeline.stage import Next
@@ -44,6 +52,7 @@ async def _served_stream(
     """Replay the held chunks, then pass the rest through, timing upstream waits."""
     clock = time.perf_counter
     outcome: bool | None = None
+    tokens = 0  # for the deployment's tokens-per-minute quota
     try:
         for chunk in held:
             yield chunk
@@ -55,6 +64,8 @@ async def _served_stream(
                 break
             finally:
                 ctx.upstream_seconds += clock() - t0
+            if chunk.usage is not None:
+                tokens = chunk.usage.total_tokens
             yield chunk
         outcome = True
     except ProviderError as exc:
@@ -65,7 +76,7 @@ async def _served_stream(
         if outcome is None:
             health.abandoned()  # the client went away: says nothing about the upstream
         else:
-            health.finished(success=outcome, latency_s=ttft_s)
+            health.finished(success=outcome, latency_s=ttft_s, tokens=tokens)
 
 
 class CallStage:
@@ -121,11 +132,17 @@ class CallStage:
                     raise
                 ttft = time.perf_counter() - t0
                 return _served_stream(ctx, health, held, stream, ttft)
+            reply: ChatResponse | EmbeddingResponse
             if isinstance(request, EmbeddingRequest):
-                reply: Reply = await cand.provider.embed(request)
+                reply = await cand.provider.embed(request)
             else:
                 reply = await cand.provider.chat(request)
-            health.finished(success=True, latency_s=time.perf_counter() - t0)
+            usage = reply.usage  # counts against the deployment's tokens-per-minute quota
+            health.finished(
+                success=True,
+                latency_s=time.perf_counter() - t0,
+                tokens=usage.total_tokens if usage is not None else 0,
+            )
             return reply
         except ProviderError as exc:
             health.finished(success=not exc.retryable, latency_s=None)

@@ -79,3 +79,14 @@ def test_retry_policy_delays() -> None:
     assert policy.delay(3, None, rng) is None  # out of rounds
     assert policy.delay(1, 1.5, rng) == 1.5  # Retry-After honoured
     assert policy.delay(1, 30, rng) is None  # too long to wait: give up now
+
+
+def test_tpm_capacity_counts_reported_tokens() -> None:
+    b = board({"tpm": 100})
+    h = b["d0"]
+    h.started()
+    h.finished(success=True, latency_s=0.1, tokens=60)
+    assert h.has_capacity()
+    h.started()
+    h.finished(success=True, latency_s=0.1, tokens=60)
+    assert not h.has_capacity()
