@@ -114,7 +114,7 @@ class HttpTransport:
                     body = await resp.read()
                     raise on_error(resp.status, body, dict(resp.headers))
                 try:
-                    async for event in iter_sse(resp.content):
+                    async for event in iter_sse(resp.content.iter_any()):
                         started = True
                         yield event
                 finally:
