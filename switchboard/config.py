@@ -213,6 +213,7 @@ class Settings(BaseSettings):
     gc_threshold: int = Field(10_000, ge=0, description="gen-0 GC threshold; 0 keeps Python's")
     conversation_max_messages: int = Field(40, ge=2)
     conversation_max_count: int = Field(10_000, ge=1)
+    conversation_ttl_s: int = Field(24 * 3600, ge=1, description="Redis: forget idle chats")
     catalogue: Catalogue | None = Field(None, description="set directly by tests and embedders")
 
     @property

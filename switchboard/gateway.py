@@ -88,6 +88,24 @@ def worst_prices(catalogue: Catalogue) -> dict[str, Price]:
     return out
 
 
+def conversation_store(settings: Settings) -> ConversationStore:
+    """In-process for one replica; Redis (shared by every replica) when a Redis URL is set."""
+    if settings.redis_url is None:
+        return InMemoryConversationStore(
+            settings.conversation_max_count, settings.conversation_max_messages
+        )
+    from redis.asyncio import Redis
+
+    from switchboard.stores.redis_conversations import RedisConversationStore
+
+    return RedisConversationStore(
+        Redis.from_url(settings.redis_url),
+        settings.redis_prefix,
+        settings.conversation_max_messages,
+        settings.conversation_ttl_s,
+    )
+
+
 def _key_backends(settings: Settings, metrics: Metrics) -> tuple[KeyStore, LimitBackends]:
     """The key store and the limit stores, imported only when keys are in use."""
     from switchboard.keys.store import SqlKeyStore
@@ -156,9 +174,7 @@ class Gateway:
             route=route,
             call=CallStage(retry_policy(settings)),
         )
-        conversations = InMemoryConversationStore(
-            settings.conversation_max_count, settings.conversation_max_messages
-        )
+        conversations = conversation_store(settings)
         return cls(
             settings, catalogue, providers, metrics, bus, route, board, keys, limits, usage,
             limits_stage, pipeline, conversations,
@@ -187,6 +203,7 @@ class Gateway:
             await self.limits.aclose()
         if self.keys is not None:
             await self.keys.aclose()
+        await self.conversations.aclose()
 
     def readiness(self) -> dict[str, bool]:
         """Each deployment's readiness; the gateway is ready when every one is."""

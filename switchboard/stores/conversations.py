@@ -1,7 +1,7 @@
 """Conversation history for the simple chat API and the WebSocket chat.
 
-Embedded: an in-process LRU (one replica). A Redis-backed store with the same protocol comes
-with multi-replica deployment.
+Embedded: an in-process LRU (one replica); redis_conversations.py holds the store that every
+replica shares.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ class ConversationStore(Protocol):
     async def history(self, conversation_id: str) -> list[Message]: ...
 
     async def append(self, conversation_id: str, messages: list[Message]) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 class InMemoryConversationStore:
@@ -40,3 +42,6 @@ class InMemoryConversationStore:
         self._data.move_to_end(conversation_id)
         while len(self._data) > self._max_conversations:
             self._data.popitem(last=False)
+
+    async def aclose(self) -> None:
+        self._data.clear()

@@ -181,3 +181,24 @@ def test_budget_is_shared_across_replicas(replicas: list[str]) -> None:
     usage = httpx.get(replicas[0] + "/v1/usage", headers={"authorization": f"Bearer {key}"})
     print(f"\nbudget $0.10 over {REPLICAS} replicas: admitted {statuses[200]}")
     assert usage.status_code == 200
+
+
+def test_conversation_continues_on_another_replica(
+    replicas: list[str], mock_upstream: MockUpstream
+) -> None:
+    key = create_key(replicas[0])
+    headers = {"authorization": f"Bearer {key}"}
+    first = httpx.post(
+        replicas[0] + "/v1/chat", json={"message": "My name is Ada."}, headers=headers
+    )
+    assert first.status_code == 200, first.text
+    conversation = first.json()["conversation_id"]
+    second = httpx.post(
+        replicas[2] + "/v1/chat",
+        json={"message": "What is my name?", "conversation_id": conversation},
+        headers=headers,
+    )
+    assert second.status_code == 200
+    sent = mock_upstream.last_request()["body"]["messages"]
+    assert [m["content"] for m in sent][0] == "My name is Ada."  # history came from Redis
+    assert len(sent) == 3
