@@ -14,7 +14,9 @@ from switchboard.config import Catalogue, Settings, embedded_catalogue, load_cat
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_readme_example_is_a_valid_catalogue(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_readme_example_is_a_valid_catalogue(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     for var in ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
         monkeypatch.setenv(var, f"sk-{var.lower()}-secret")
     block = re.search(r"```yaml\n(default_model:.*?)```", README.read_text(), re.S)
@@ -43,7 +45,8 @@ def test_no_config_means_the_embedded_model() -> None:
            "fallbacks": ["nope"]}], "unknown model"),
         ([{"name": "a", "deployments": [{"provider": "openai", "model": "m"}]},
           {"name": "a", "deployments": [{"provider": "openai", "model": "n"}]}], "unique"),
-        ([{"name": "a", "deployments": [{"provider": "openai", "model": "m", "api_key": "env:NOPE_X"}]}],
+        ([{"name": "a",
+           "deployments": [{"provider": "openai", "model": "m", "api_key": "env:NOPE_X"}]}],
          "NOPE_X"),
     ],
 )  # fmt: skip
@@ -55,7 +58,9 @@ def test_catalogue_mistakes_are_reported(models: list[dict[str, object]], messag
 def test_unknown_provider_fails_at_build() -> None:
     from switchboard.providers.registry import build_provider
 
-    cat = Catalogue.model_validate({"models": [{"name": "a", "deployments": [{"provider": "nope", "model": "m"}]}]})
+    cat = Catalogue.model_validate(
+        {"models": [{"name": "a", "deployments": [{"provider": "nope", "model": "m"}]}]}
+    )
     with pytest.raises(ValueError, match="unknown provider"):
         build_provider(cat.models[0].deployments[0], Settings())
 

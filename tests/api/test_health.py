@@ -30,7 +30,9 @@ def test_metrics_series_after_traffic(gateway: GatewayServer) -> None:
         json={"model": "unknown-x", "messages": [{"role": "user", "content": "hi"}]},
     )
     text = httpx.get(gateway.base + "/metrics").text
-    assert 'switchboard_requests_total{endpoint="chat.completions",model="mock",status="200"}' in text
+    assert (
+        'switchboard_requests_total{endpoint="chat.completions",model="mock",status="200"}' in text
+    )
     assert 'switchboard_tokens_total{direction="output",model="mock"}' in text
     assert 'switchboard_cost_usd_total{model="mock"}' in text
     assert "switchboard_time_to_first_token_seconds_bucket" in text

@@ -54,7 +54,9 @@ def test_local_model_streams_with_the_sdk(local_gateway: GatewayServer) -> None:
         stream_options={"include_usage": True},
     )
     chunks = list(stream)
-    pieces = [ch.choices[0].delta.content for ch in chunks if ch.choices and ch.choices[0].delta.content]
+    pieces = [
+        ch.choices[0].delta.content for ch in chunks if ch.choices and ch.choices[0].delta.content
+    ]
     assert len(pieces) >= 2  # real token-by-token streaming
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens <= 8
 

@@ -33,7 +33,9 @@ def test_chat_completion_plain(gateway: GatewayServer, mock_upstream: MockUpstre
     assert sent["headers"]["authorization"] == "Bearer sk-test-secret-0123456789"
 
 
-def test_passthrough_params_and_max_tokens(gateway: GatewayServer, mock_upstream: MockUpstream) -> None:
+def test_passthrough_params_and_max_tokens(
+    gateway: GatewayServer, mock_upstream: MockUpstream
+) -> None:
     resp = client(gateway).chat.completions.create(
         model="mock",
         messages=[{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}],
@@ -68,7 +70,9 @@ def test_stream_with_usage(gateway: GatewayServer) -> None:
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert len(text.split()) == 8
-    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    finishes = [
+        c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason
+    ]
     assert finishes == ["stop"]
     assert chunks[-1].choices == [] and chunks[-1].usage is not None
     assert chunks[-1].usage.completion_tokens == 8

@@ -28,7 +28,11 @@ def test_simple_chat_and_conversation(gateway: GatewayServer, mock_upstream: Moc
 
 
 def test_simple_chat_validation(gateway: GatewayServer) -> None:
-    for bad in ({"message": ""}, {"message": "x", "temperature": 2.5}, {"message": "x", "max_tokens": 5000}):
+    for bad in (
+        {"message": ""},
+        {"message": "x", "temperature": 2.5},
+        {"message": "x", "max_tokens": 5000},
+    ):
         resp = httpx.post(gateway.url + "/chat", json=bad, timeout=10)
         assert resp.status_code == 400, bad
         assert resp.json()["error"]["param"] in {"message", "temperature", "max_tokens"}
