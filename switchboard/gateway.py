@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -86,6 +87,15 @@ def worst_prices(catalogue: Catalogue) -> dict[str, Price]:
         ]
         out[model.name] = dearest(prices)
     return out
+
+
+async def _answers(probe: Awaitable[object], timeout_s: float = 1.0) -> bool:
+    try:
+        async with asyncio.timeout(timeout_s):
+            await probe
+    except Exception:
+        return False
+    return True
 
 
 def conversation_store(settings: Settings) -> ConversationStore:
@@ -208,3 +218,17 @@ class Gateway:
     def readiness(self) -> dict[str, bool]:
         """Each deployment's readiness; the gateway is ready when every one is."""
         return {name: p.is_ready() for name, p in self.providers.items()}
+
+    async def store_health(self) -> tuple[dict[str, bool], bool]:
+        """Whether each store answers, and whether the gateway can serve without the failing
+        ones (a down Redis under the "open" policy degrades limits but keeps serving)."""
+        checks: dict[str, bool] = {}
+        serving = True
+        if self.keys is not None:
+            checks["database"] = await _answers(self.keys.get("readiness-probe"))
+            serving = serving and checks["database"]
+        if self.limits is not None and self.limits.client is not None:
+            checks["redis"] = await _answers(self.limits.client.ping())
+            if self.settings.redis_down_policy == "closed":
+                serving = serving and checks["redis"]
+        return checks, serving

@@ -27,11 +27,13 @@ async def ready(request: Request) -> Response:
     if gateway is None:
         return json_response({"status": "starting", "deployments": {}}, status=503)
     deployments = gateway.readiness()
-    ok = all(deployments.values())
+    stores, serving = await gateway.store_health()
+    ok = all(deployments.values()) and serving
     body = {
         "status": "ready" if ok else "not_ready",
         "catalogue": [m.name for m in gateway.catalogue.models],
         "deployments": deployments,
+        "stores": stores,
         "circuits": gateway.board.circuit_states(),
     }
     return json_response(body, status=200 if ok else 503)

@@ -205,3 +205,9 @@ def test_metrics_token_and_no_secrets_anywhere(
     for secret in (key, bogus, MASTER, key[:20]):
         assert secret not in metrics
         assert secret not in caplog.text
+
+
+def test_ready_reports_the_stores(secured: GatewayServer) -> None:
+    ready = httpx.get(secured.base + "/ready")
+    assert ready.status_code == 200
+    assert ready.json()["stores"] == {"database": True, "redis": True}
