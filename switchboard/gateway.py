@@ -23,6 +23,7 @@ from switchboard.providers.base import Provider
 from switchboard.providers.registry import build_provider
 from switchboard.routing.breaker import BreakerPolicy
 from switchboard.routing.health import HealthBoard
+from switchboard.routing.quota import DeploymentQuota
 from switchboard.routing.retry import RetryPolicy
 from switchboard.stores.conversations import ConversationStore, InMemoryConversationStore
 
@@ -116,9 +117,15 @@ def conversation_store(settings: Settings) -> ConversationStore:
     )
 
 
-def _key_backends(settings: Settings, metrics: Metrics) -> tuple[KeyStore, LimitBackends]:
-    """The key store and the limit stores, imported only when keys are in use."""
+def _key_store(settings: Settings) -> KeyStore:
+    """The SQL key store, imported only when keys are in use."""
     from switchboard.keys.store import SqlKeyStore
+
+    return SqlKeyStore.from_settings(settings)
+
+
+def _limit_backends(settings: Settings, metrics: Metrics) -> LimitBackends:
+    """Limit stores (Redis when configured), imported only when something is limited."""
     from switchboard.limits.backends import build_limit_backends
 
     def on_store_error(kind: str) -> None:
@@ -127,10 +134,9 @@ def _key_backends(settings: Settings, metrics: Metrics) -> tuple[KeyStore, Limit
             "shared limits store unreachable (%s); policy: %s", kind, settings.redis_down_policy
         )
 
-    limits = build_limit_backends(
+    return build_limit_backends(
         settings.redis_url, settings.redis_prefix, settings.redis_down_policy, on_store_error
     )
-    return SqlKeyStore.from_settings(settings), limits
 
 
 @dataclass
@@ -164,8 +170,11 @@ class Gateway:
         keys, limits, usage = None, None, None
         auth_stages: list[Stage] = []
         limits_stage: LimitsStage | None = None
+        quotas = any(d.rpm or d.tpm for d in deployments)
+        if settings.auth_required or settings.master_key is not None or quotas:
+            limits = _limit_backends(settings, metrics)
         if settings.auth_required or settings.master_key is not None:
-            keys, limits = _key_backends(settings, metrics)
+            keys = _key_store(settings)
             usage = UsageRecorder(keys)
             bus.subscribe(usage)
         if settings.auth_required and keys is not None and limits is not None:
@@ -182,7 +191,12 @@ class Gateway:
             record=RecordStage(bus),
             access=auth_stages,
             route=route,
-            call=CallStage(retry_policy(settings)),
+            call=CallStage(
+                retry_policy(settings),
+                DeploymentQuota(limits.rate, settings.reserve_completion_tokens)
+                if limits is not None and quotas
+                else None,
+            ),
         )
         conversations = conversation_store(settings)
         return cls(

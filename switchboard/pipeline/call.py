@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Awaitable, Callable
 
 from switchboard.domain import (
     ChatChunk,
@@ -25,6 +26,7 @@ from switchboard.pipeline.context import RequestContext
 from switchboard.pipeline.stage import Next
 from switchboard.routing.health import DeploymentHealth
 from switchboard.routing.plan import Candidate
+from switchboard.routing.quota import DeploymentQuota
 from switchboard.routing.retry import RetryPolicy
 
 
@@ -48,6 +50,7 @@ async def _served_stream(
     held: list[ChatChunk],
     stream: ChunkStream,
     ttft_s: float,
+    settle: Callable[[int], Awaitable[None]],
 ) -> ChunkStream:
     """Replay the held chunks, then pass the rest through, timing upstream waits."""
     clock = time.perf_counter
@@ -77,13 +80,20 @@ async def _served_stream(
             health.abandoned()  # the client went away: says nothing about the upstream
         else:
             health.finished(success=outcome, latency_s=ttft_s, tokens=tokens)
+        await settle(tokens)
 
 
 class CallStage:
     """The last stage: it answers every request that reaches it, or raises the last error."""
 
-    def __init__(self, policy: RetryPolicy, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        quota: DeploymentQuota | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self._policy = policy
+        self._quota = quota
         self._rng = rng or random.Random()
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Reply:
@@ -110,6 +120,25 @@ class CallStage:
         raise NoHealthyDeployment(f"no deployment of model {ctx.model!r} could take the request")
 
     async def _attempt(self, ctx: RequestContext, cand: Candidate) -> Reply:
+        quota = self._quota
+        held_quota = await quota.admit(cand.deployment, ctx.request) if quota else None
+
+        async def settle(tokens: int) -> None:
+            if quota is not None:
+                await quota.settle(held_quota, tokens)
+
+        try:
+            reply = await self._call(ctx, cand, settle)
+        except BaseException:
+            await settle(0)
+            raise
+        if isinstance(reply, ChatResponse | EmbeddingResponse):
+            await settle(reply.usage.total_tokens if reply.usage is not None else 0)
+        return reply
+
+    async def _call(
+        self, ctx: RequestContext, cand: Candidate, settle: Callable[[int], Awaitable[None]]
+    ) -> Reply:
         ctx.attempts += 1
         ctx.deployment = cand.deployment
         ctx.response_headers["x-switchboard-deployment"] = cand.deployment.id
@@ -131,7 +160,7 @@ class CallStage:
                     await stream.aclose()  # type: ignore[attr-defined]
                     raise
                 ttft = time.perf_counter() - t0
-                return _served_stream(ctx, health, held, stream, ttft)
+                return _served_stream(ctx, health, held, stream, ttft, settle)
             reply: ChatResponse | EmbeddingResponse
             if isinstance(request, EmbeddingRequest):
                 reply = await cand.provider.embed(request)

@@ -86,6 +86,11 @@ def chaos_gateway(
             "fallbacks": ["healthy"],
         },
         {
+            "name": "quota-limited",
+            "deployments": [dep("quota-dep", healthy, rpm=2)],
+            "fallbacks": ["healthy"],
+        },
+        {
             "name": "bad-request",
             "deployments": [dep("bad-dep", healthy, headers={"x-mock-error-status": "400"})],
             "fallbacks": ["healthy"],
@@ -214,3 +219,10 @@ def test_stream_cut_after_first_token_ends_with_an_error(chaos_gateway: GatewayS
                 assert ch.choices[0].finish_reason is None
                 got.append(ch.choices[0].delta.content or "")
     assert len("".join(got).split()) == 2  # no failover once tokens reached the client
+
+
+def test_deployment_quota_moves_traffic_to_the_fallback(chaos_gateway: GatewayServer) -> None:
+    served = [
+        chat(chaos_gateway, "quota-limited").headers["x-switchboard-deployment"] for _ in range(4)
+    ]
+    assert served == ["quota-dep", "quota-dep", "healthy-dep", "healthy-dep"]
