@@ -23,7 +23,7 @@ def credential_of(conn: HTTPConnection) -> str | None:
     headers = conn.headers
     found = credential_from_headers(headers.get("authorization"), headers.get("x-api-key"))
     if found is None and conn.scope["type"] == "websocket":
-        found = conn.query_params.get("api_key") or None
+        found = conn.scope.get("state", {}).get("query_api_key") or None  # see middleware.py
     return found
 
 

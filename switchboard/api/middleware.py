@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 import time
+from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,6 +40,7 @@ class RequestIdMiddleware:
         state["request_id"] = request_id
         state["started"] = started
         if scope["type"] == "websocket":
+            _take_query_key(scope, state)
             await self.app(scope, receive, send)
             return
 
@@ -64,3 +66,19 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _take_query_key(scope: Scope, state: dict[str, object]) -> None:
+    """Move `?api_key=` (browsers cannot set WebSocket headers) out of the query string, which
+    servers write to their logs, into the request state."""
+    raw: bytes = scope.get("query_string", b"")
+    if b"api_key=" not in raw:
+        return
+    kept = []
+    for pair in raw.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        if name == b"api_key":
+            state["query_api_key"] = unquote_to_bytes(value).decode("utf-8", "replace")
+        elif pair:
+            kept.append(pair)
+    scope["query_string"] = b"&".join(kept)

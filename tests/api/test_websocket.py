@@ -87,3 +87,17 @@ def test_disconnect_cancels_upstream(gateway: GatewayServer, mock_upstream: Mock
         while recv(ws)["type"] != "token":
             pass
     assert wait_for(lambda: mock_upstream.stats()["client_disconnects"] > before, timeout=3)
+
+
+async def test_query_api_key_is_moved_out_of_the_logged_query_string() -> None:
+    from switchboard.api.middleware import RequestIdMiddleware
+
+    seen: dict[str, Any] = {}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.update(scope)
+
+    scope = {"type": "websocket", "headers": [], "query_string": b"a=1&api_key=sk-sb-secret%2Fx"}
+    await RequestIdMiddleware(app)(scope, None, None)  # type: ignore[arg-type]
+    assert seen["query_string"] == b"a=1"  # what uvicorn logs on accept
+    assert seen["state"]["query_api_key"] == "sk-sb-secret/x"
