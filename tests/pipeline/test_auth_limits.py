@@ -15,7 +15,13 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from switchboard.config import Catalogue, Settings
-from switchboard.testing.harness import BackgroundLoop, GatewayServer, MockUpstream, run_gateway
+from switchboard.testing.harness import (
+    BackgroundLoop,
+    GatewayServer,
+    MockUpstream,
+    run_gateway,
+    wait_for,
+)
 
 MASTER = "mk-test-master-key-123456"
 
@@ -158,18 +164,18 @@ def test_streamed_usage_is_charged(secured: GatewayServer) -> None:
     assert usage["budget"]["spent_usd"] == pytest.approx(0.005, abs=1e-9)  # 5 tokens x $1000/1M
 
 
-def test_concurrency_limit(secured: GatewayServer) -> None:
+def test_concurrency_limit(secured: GatewayServer, mock_upstream: MockUpstream) -> None:
     import threading
 
     key, _ = new_key(secured, max_concurrency=1)
     results: list[int] = []
+    before = mock_upstream.stats()["chat_requests"]
     slow = threading.Thread(
         target=lambda: results.append(chat(secured, key, model="slow").status_code)
     )
     slow.start()
-    import time
-
-    time.sleep(0.5)
+    # the slow request holds the slot once it reached the upstream (which answers after 1.5 s)
+    assert wait_for(lambda: mock_upstream.stats()["chat_requests"] > before, timeout=5)
     second = chat(secured, key)
     slow.join()
     assert second.status_code == 429

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import statistics
-import time
 from pathlib import Path
 from typing import Any
 
@@ -88,10 +86,7 @@ def test_text_parts_read_like_a_string(clf: ComplexityClassifier) -> None:
 
 def test_huge_message_is_bounded(clf: ComplexityClassifier) -> None:
     huge = "please find the bug in this log:\n" + "ERROR worker stalled at step 7\n" * 100_000
-    start = time.perf_counter()
-    tier = clf.classify(user(huge))
-    assert time.perf_counter() - start < 0.5
-    assert tier in TIERS
+    assert clf.classify(user(huge)) in TIERS  # its speed is measured in bench/routing_eval.py
 
 
 def test_last_user_message_decides(clf: ComplexityClassifier) -> None:
@@ -148,13 +143,3 @@ def test_rejects_a_model_built_for_other_features(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="dense features"):
         ComplexityClassifier.load(path)
-
-
-def test_fast_enough_per_request(clf: ComplexityClassifier) -> None:
-    chat = user("write a polite email to my landlord asking to fix the heating, it's been a week")
-    samples = []
-    for _ in range(500):
-        start = time.perf_counter()
-        clf.classify(chat)
-        samples.append(time.perf_counter() - start)
-    assert statistics.median(samples) < 0.005
