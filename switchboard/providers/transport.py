@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
@@ -73,20 +74,20 @@ class HttpTransport:
             raise UpstreamUnavailable(f"upstream {self._config.label} is not started")
         return self._session
 
-    def _timeout(self, *, stream: bool) -> aiohttp.ClientTimeout:
-        return self._stream_timeout if stream else self._call_timeout
+    def _open(self, request: UpstreamRequest, *, stream: bool) -> Any:
+        """The request as an `async with` context that yields the response."""
+        return self._session_or_fail().request(
+            request.method,
+            self._base + request.path,
+            data=request.body,
+            headers=request.headers,
+            timeout=self._stream_timeout if stream else self._call_timeout,
+        )
 
     async def send(self, request: UpstreamRequest, on_error: ErrorMapper) -> bytes:
         """Send and return the body of a 2xx response; raise ProviderError otherwise."""
-        session = self._session_or_fail()
         try:
-            async with session.request(
-                request.method,
-                self._base + request.path,
-                data=request.body,
-                headers=request.headers,
-                timeout=self._timeout(stream=False),
-            ) as resp:
+            async with self._open(request, stream=False) as resp:
                 body = await resp.read()
                 if resp.status >= 400:
                     raise on_error(resp.status, body, dict(resp.headers))
@@ -100,16 +101,9 @@ class HttpTransport:
         self, request: UpstreamRequest, on_error: ErrorMapper
     ) -> AsyncGenerator[SseEvent, None]:
         """Yield the SSE events of a streamed response; closing the iterator drops the upstream."""
-        session = self._session_or_fail()
         started = False
         try:
-            async with session.request(
-                request.method,
-                self._base + request.path,
-                data=request.body,
-                headers=request.headers,
-                timeout=self._timeout(stream=True),
-            ) as resp:
+            async with self._open(request, stream=True) as resp:
                 if resp.status >= 400:
                     body = await resp.read()
                     raise on_error(resp.status, body, dict(resp.headers))
