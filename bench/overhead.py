@@ -123,7 +123,7 @@ def _measure(args: argparse.Namespace, layout: Layout) -> dict[str, Any]:
         tmp = Path(name)
         try:
             launcher = Launcher(fleet, layout, tmp, args.switchboard_src)
-            targets, _ = start_targets(launcher, args.tokens, args.redis or None)
+            targets = start_targets(launcher, args.tokens, args.redis or None)
             rest = _memory(targets)
             scripts = {
                 t.name: wrk.write_script(tmp / f"post-{i}.lua", BODY, t.headers)

@@ -170,18 +170,17 @@ class Launcher:
 
 def start_targets(
     launcher: Launcher, tokens: int, redis_url: str | None = None
-) -> tuple[list[Server], dict[str, str]]:
-    """The mock first (the direct target), then each proxy in front of it. Each keyed target
-    carries its own API key (Server.headers); the others ignore an Authorization header."""
+) -> list[Server]:
+    """The mock first (the direct target), then each proxy in front of it; each keyed target
+    carries its own API key in `Server.headers`."""
     mock = launcher.mock(tokens)
     servers = [mock, launcher.forwarder(mock), launcher.switchboard(mock)]
-    headers: dict[str, str] = {}
     if redis_url:
         for budget in (False, True):
             keyed, _ = launcher.switchboard_with_keys(mock, redis_url, budget=budget)
             servers.append(keyed)
     optional = launcher.litellm(mock)
-    return servers + ([optional] if optional is not None else []), headers
+    return servers + ([optional] if optional is not None else [])
 
 
 def _code_version(src: Path | None) -> str:
