@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from switchboard.testing.mock_provider import MockConfig, MockProvider
 
 from switchboard.config import Catalogue, Settings
 from switchboard.testing.harness import (
@@ -17,6 +16,8 @@ from switchboard.testing.harness import (
     free_port,
     run_gateway,
 )
+from switchboard.testing.mock_provider import MockConfig, MockProvider
+from switchboard.testing.services import services_required
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -106,3 +107,9 @@ def gateway(background: BackgroundLoop, mock_upstream: MockUpstream) -> Iterator
     settings = Settings(catalogue=mock_catalogue(up, extra), max_body_bytes=64 * 1024)
     with run_gateway(background, settings) as server:
         yield server
+
+
+def pytest_report_header() -> str:
+    """Says up front whether a missing Redis or PostgreSQL fails this run or skips its tests."""
+    mode = "fail" if services_required() else "skip"
+    return f"switchboard services: a missing one makes its tests {mode}"

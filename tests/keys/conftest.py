@@ -1,8 +1,11 @@
-"""A key store per test, over SQLite (tmp_path) and the real PostgreSQL (own schema, dropped)."""
+"""A key store per test, over SQLite (tmp_path) and the real PostgreSQL (own schema, dropped).
+
+PostgreSQL comes from SWITCHBOARD_TEST_POSTGRES_URL; when nothing answers there its tests skip,
+or fail under CI (see switchboard.testing.services).
+"""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -13,11 +16,10 @@ import pytest
 from sqlalchemy import make_url, text
 
 from switchboard.keys.store import SqlKeyStore
+from switchboard.testing.services import postgres_url, require_or_skip
 
 PEPPER = "test-pepper"
-POSTGRES_URL = os.environ.get(
-    "SWITCHBOARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = postgres_url()
 
 StoreFactory = Callable[..., SqlKeyStore]
 
@@ -39,7 +41,7 @@ async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         url, schema = f"sqlite:///{tmp_path / 'keys.db'}", None
     else:
         if not await _postgres_reachable():
-            pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+            require_or_skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
         url, schema = POSTGRES_URL, f"t_keys_{uuid.uuid4().hex[:12]}"
     opened: list[SqlKeyStore] = []
 

@@ -21,23 +21,25 @@ import pytest
 import yaml
 
 from switchboard.testing.harness import MockUpstream, free_port, wait_for
+from switchboard.testing.services import (
+    accepts_connections,
+    postgres_url,
+    redis_url,
+    require_or_skip,
+)
 
-PG = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG = postgres_url()
+REDIS = redis_url()
 MASTER = "mk-replicas-0123456789"
 REPLICAS = 3
 
 
-def _reachable(port: int) -> bool:
-    import socket
-
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-pytestmark = pytest.mark.skipif(
-    not (_reachable(5432) and _reachable(6379)), reason="needs local PostgreSQL and Redis"
-)
+@pytest.fixture(scope="module", autouse=True)
+def services() -> None:
+    """Skips the module without PostgreSQL and Redis, or fails it when CI requires them."""
+    missing = [url for url in (PG, REDIS) if not accepts_connections(url)]
+    if missing:
+        require_or_skip(f"needs PostgreSQL and Redis; nothing answers at {', '.join(missing)}")
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +67,7 @@ def replicas(
         "SWITCHBOARD_CONFIG": str(config),
         "SWITCHBOARD_DATABASE_URL": PG,
         "SWITCHBOARD_DATABASE_SCHEMA": schema,
-        "SWITCHBOARD_REDIS_URL": "redis://127.0.0.1:6379/0",
+        "SWITCHBOARD_REDIS_URL": REDIS,
         "SWITCHBOARD_REDIS_PREFIX": f"sbrep:{uuid.uuid4().hex}:",
         "SWITCHBOARD_MASTER_KEY": MASTER,
         "SWITCHBOARD_LOG_LEVEL": "warning",
