@@ -1,7 +1,14 @@
-"""Read a JSON request body within the size limit and validate it into an edge model."""
+"""Read a JSON request body within the size limit and validate it into an edge model.
+
+Nesting is bounded (MAX_JSON_DEPTH) before parsing: bodies are re-serialised on their way
+upstream, and a structure deeper than the serialiser's recursion limit would fail there.
+"""
 
 from __future__ import annotations
 
+import operator
+import re
+from itertools import accumulate, count
 from typing import TypeVar
 
 import orjson
@@ -12,6 +19,21 @@ from switchboard.api.errors import invalid_from_validation
 from switchboard.errors import InvalidRequest, PayloadTooLarge
 
 M = TypeVar("M", bound=BaseModel)
+
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays and objects a body may have (the body itself is level 1)."""
+
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = bytes(c for c in range(256) if c not in b"[]{}")
+_BRACKET_STEP = bytes.maketrans(b"[]{}", b"\x02\x00\x02\x00")  # open: +1, close: -1 (minus 1)
+
+
+def json_depth(raw: bytes) -> int:
+    """Deepest nesting in a JSON text, in C-speed passes: strings removed, brackets counted."""
+    steps = _JSON_STRING.sub(b"", raw).translate(_BRACKET_STEP, _NOT_BRACKET)
+    if not steps:
+        return 0
+    return max(map(operator.sub, accumulate(steps), count(1)))
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -33,10 +55,15 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def parse_body(request: Request, model: type[M], limit: int) -> M:
-    raw = await read_body(request, limit)
+def load_json_object(raw: bytes) -> dict[str, object]:
+    """Parse a body that must be one JSON object, nested at most MAX_JSON_DEPTH deep."""
     if not raw:
         raise InvalidRequest("The request body is empty; expected a JSON object.")
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise InvalidRequest(
+            f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.",
+            code="invalid_json",
+        )
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -45,6 +72,11 @@ async def parse_body(request: Request, model: type[M], limit: int) -> M:
         ) from None
     if not isinstance(data, dict):
         raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
+    return data
+
+
+async def parse_body(request: Request, model: type[M], limit: int) -> M:
+    data = load_json_object(await read_body(request, limit))
     try:
         return model.model_validate(data)
     except ValidationError as exc:

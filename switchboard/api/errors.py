@@ -1,4 +1,10 @@
-"""Render every error as the OpenAI envelope `{"error": {message, type, param, code}}`."""
+"""Render every error as the OpenAI envelope `{"error": {message, type, param, code}}`.
+
+An unexpected exception becomes the envelope's 500 inside the app (`UnexpectedErrors`), so the
+client's keep-alive connection stays usable. Starlette's outermost error handler, which the
+server follows by dropping the connection, is left only for failures in outer middleware; its
+500 says `Connection: close` so that pooled clients do not reuse a connection about to close.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchboard.api.render import error_json
 from switchboard.errors import InvalidRequest, SwitchboardError
@@ -24,6 +31,37 @@ def error_response(exc: SwitchboardError) -> Response:
         media_type="application/json",
         headers=exc.headers,
     )
+
+
+def _internal_error() -> SwitchboardError:
+    return SwitchboardError("The server had an error processing your request.")
+
+
+class UnexpectedErrors:
+    """Answers an exception that no handler took with the 500 envelope, and keeps the
+    connection; once the response has started there is nothing to render, so it re-raises."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if started:
+                raise
+            log.error("unhandled error on %s: %s", scope["path"], type(exc).__name__, exc_info=exc)
+            await error_response(_internal_error())(scope, receive, send)
 
 
 def invalid_from_validation(exc: ValidationError | RequestValidationError) -> InvalidRequest:
@@ -62,7 +100,9 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     log.error("unhandled error on %s: %s", request.url.path, type(exc).__name__, exc_info=exc)
-    return error_response(SwitchboardError("The server had an error processing your request."))
+    response = error_response(_internal_error())
+    response.headers["Connection"] = "close"  # the server drops the connection after this
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -71,3 +111,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ValidationError, _on_validation_error)
     app.add_exception_handler(HTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_unexpected)
+    app.add_middleware(UnexpectedErrors)

@@ -1,12 +1,30 @@
-"""Pydantic models of the request bodies the API accepts, converted to domain types."""
+"""Pydantic models of the request bodies the API accepts, converted to domain types.
+
+Scalars are strict, as OpenAI's own API is: `"stream": "yes"` or `"max_tokens": "10"` is a 400
+naming the field, never silently coerced (an integer is still accepted where a number is).
+Sizes are bounded so that a large body of tiny items is refused before it costs much.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from switchboard.domain import ChatRequest, EmbeddingRequest, Message
+
+MAX_MESSAGES = 10_000
+"""Messages in one chat request."""
+MAX_CONTENT_PARTS = 10_000
+"""Content parts in one chat request, all messages together."""
+MAX_TOKENS = 10**7
+"""Largest max_tokens / max_completion_tokens accepted."""
+MAX_DIMENSIONS = 65_536
+"""Largest embedding `dimensions` accepted."""
+
+
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+"""A finite JSON number (integers too), never a string."""
 
 _TYPED = {
     "model",
@@ -41,7 +59,7 @@ class ChatMessageIn(BaseModel):
 
 class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="allow")
-    include_usage: bool = False
+    include_usage: StrictBool = False
 
 
 class ChatCompletionIn(BaseModel):
@@ -51,16 +69,33 @@ class ChatCompletionIn(BaseModel):
 
     model: str = Field(min_length=1, max_length=256)
     messages: list[ChatMessageIn] = Field(min_length=1)
-    stream: bool = False
+    stream: StrictBool = False
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = Field(None, ge=1)
-    max_completion_tokens: int | None = Field(None, ge=1)
-    temperature: float | None = Field(None, ge=0, le=2)
-    top_p: float | None = Field(None, ge=0, le=1)
-    n: int | None = Field(None, ge=1, le=1, description="only n=1 is supported")
+    max_tokens: StrictInt | None = Field(None, ge=1, le=MAX_TOKENS)
+    max_completion_tokens: StrictInt | None = Field(None, ge=1, le=MAX_TOKENS)
+    temperature: Number | None = Field(None, ge=0, le=2)
+    top_p: Number | None = Field(None, ge=0, le=1)
+    n: StrictInt | None = Field(None, ge=1, le=1, description="only n=1 is supported")
     stop: str | list[str] | None = None
-    presence_penalty: float | None = Field(None, ge=-2, le=2)
-    frequency_penalty: float | None = Field(None, ge=-2, le=2)
+    presence_penalty: Number | None = Field(None, ge=-2, le=2)
+    frequency_penalty: Number | None = Field(None, ge=-2, le=2)
+
+    @field_validator("messages", mode="before")
+    @classmethod
+    def _bounded(cls, value: Any) -> Any:
+        """Count before validating, so that a flood of tiny messages costs one pass."""
+        if not isinstance(value, list):
+            return value
+        if len(value) > MAX_MESSAGES:
+            raise ValueError(f"at most {MAX_MESSAGES} messages per request")
+        parts = sum(
+            len(m["content"])
+            for m in value
+            if isinstance(m, dict) and isinstance(m.get("content"), list)
+        )
+        if parts > MAX_CONTENT_PARTS:
+            raise ValueError(f"at most {MAX_CONTENT_PARTS} content parts per request")
+        return value
 
     @field_validator("stop")
     @classmethod
@@ -98,7 +133,7 @@ class EmbeddingsIn(BaseModel):
     model: str = Field(min_length=1, max_length=256)
     input: str | list[str] | list[int] | list[list[int]]
     encoding_format: Literal["float", "base64"] = "float"
-    dimensions: int | None = Field(None, ge=1)
+    dimensions: StrictInt | None = Field(None, ge=1, le=MAX_DIMENSIONS)
     user: str | None = None
 
     @field_validator("input")
@@ -134,6 +169,6 @@ class SimpleChatIn(BaseModel):
     message: str = Field(min_length=1, max_length=100_000)
     conversation_id: str | None = Field(None, min_length=1, max_length=128)
     model: str | None = Field(None, min_length=1, max_length=256)
-    temperature: float = Field(0.7, ge=0, le=2)
-    max_tokens: int = Field(512, ge=1, le=4096)
+    temperature: Number = Field(0.7, ge=0, le=2)
+    max_tokens: StrictInt = Field(512, ge=1, le=4096)
     system: str | None = Field(None, max_length=20_000)

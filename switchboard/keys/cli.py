@@ -1,7 +1,9 @@
 """`switchboard keys create|list|show|revoke|migrate`: manage keys in Settings().database_url.
 
 Output is JSON on stdout (the same shapes as the admin API); the plaintext key is printed once,
-by `create`. The pepper (SWITCHBOARD_KEY_PEPPER) must match the gateway's, or keys will not match.
+by `create`, which validates the new key with the admin API's own `KeySpec`. `list` and `show`
+only read: they never migrate. SWITCHBOARD_KEY_PEPPER, if set, must match the gateway's.
+The store (SQLAlchemy) is imported when a command runs, never by `switchboard serve`.
 """
 
 from __future__ import annotations
@@ -11,14 +13,19 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
 
 from switchboard.config import Settings
-from switchboard.keys.models import BUDGET_PERIODS, NewKey, key_json
-from switchboard.keys.store import KeyStore, SqlKeyStore
+from switchboard.keys.models import BUDGET_PERIODS, key_json
+from switchboard.keys.spec import KeySpec, describe, expiry_in_days
 
-Command = Callable[[KeyStore, argparse.Namespace], Awaitable[int]]
+if TYPE_CHECKING:
+    from switchboard.keys.store import KeyStore
+
+Command = Callable[["KeyStore", argparse.Namespace], Awaitable[int]]
 
 
 def _print(data: Any) -> None:
@@ -29,22 +36,24 @@ def _models(value: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in value.split(",") if name.strip())
 
 
-async def _create(store: KeyStore, args: argparse.Namespace) -> int:
-    now = datetime.now(UTC)
+def _spec(args: argparse.Namespace, now: datetime) -> KeySpec:
     days = args.expires_in_days
-    expires = now + timedelta(days=days) if days is not None else None
-    new = NewKey(
+    return KeySpec(
         name=args.name,
         tenant=args.tenant,
-        allowed_models=args.models,
+        allowed_models=list(args.models) if args.models is not None else None,
         rpm=args.rpm,
         tpm=args.tpm,
         max_concurrency=args.max_concurrency,
         budget_usd=args.budget,
         budget_period=args.budget_period,
-        expires_at=expires,
+        expires_at=expiry_in_days(days, now) if days is not None else None,
     )
-    plaintext, key = await store.create(new)
+
+
+async def _create(store: KeyStore, args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    plaintext, key = await store.create(_spec(args, now).to_new_key())
     _print({"key": plaintext, "api_key": key_json(key, now)})
     print("Store the key now: it will not be shown again.", file=sys.stderr)
     return 0
@@ -76,19 +85,36 @@ async def _migrate(store: KeyStore, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _with_store(command: Command, args: argparse.Namespace) -> int:
+async def _with_store(command: Command, args: argparse.Namespace, writes: bool) -> int:
+    from switchboard.keys.engine import HEAD_REVISION, current_revision
+    from switchboard.keys.store import SqlKeyStore
+
     store = SqlKeyStore.from_settings(Settings())
     try:
-        await store.migrate()
+        if writes:
+            await store.migrate()
+        else:
+            async with store.engine.connect() as conn:
+                revision = await conn.run_sync(current_revision)
+            if revision != HEAD_REVISION:
+                print(
+                    f"error: the key database is at revision {revision}, not {HEAD_REVISION}:"
+                    " run `switchboard keys migrate` (or start the gateway) first",
+                    file=sys.stderr,
+                )
+                return 1
         return await command(store, args)
     finally:
         await store.aclose()
 
 
-def _runner(command: Command) -> Callable[[argparse.Namespace], int]:
+def _runner(command: Command, *, writes: bool) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         try:
-            return asyncio.run(_with_store(command, args))
+            return asyncio.run(_with_store(command, args, writes))
+        except ValidationError as exc:
+            print(f"error: {describe(exc)}", file=sys.stderr)
+            return 2
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -107,7 +133,7 @@ def _add_create(sub: Any) -> None:
     create.add_argument("--budget", type=float, help="USD per budget period")
     create.add_argument("--budget-period", choices=BUDGET_PERIODS, default="total")
     create.add_argument("--expires-in-days", type=float, help="default: never expires")
-    create.set_defaults(func=_runner(_create))
+    create.set_defaults(func=_runner(_create, writes=True))
 
 
 def add_keys_commands(subparsers: Any) -> None:
@@ -117,10 +143,13 @@ def add_keys_commands(subparsers: Any) -> None:
     _add_create(sub)
     listing = sub.add_parser("list", help="list keys (never their secrets)")
     listing.add_argument("--tenant")
-    listing.set_defaults(func=_runner(_list))
-    for name, command, text in (("show", _show, "show one key"), ("revoke", _revoke, "revoke")):
+    listing.set_defaults(func=_runner(_list, writes=False))
+    for name, command, text, writes in (
+        ("show", _show, "show one key", False),
+        ("revoke", _revoke, "revoke", True),
+    ):
         parser = sub.add_parser(name, help=text)
         parser.add_argument("id", help="the key's id")
-        parser.set_defaults(func=_runner(command))
+        parser.set_defaults(func=_runner(command, writes=writes))
     migrate = sub.add_parser("migrate", help="create or upgrade the key tables")
-    migrate.set_defaults(func=_runner(_migrate))
+    migrate.set_defaults(func=_runner(_migrate, writes=True))

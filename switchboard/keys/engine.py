@@ -3,6 +3,9 @@
 `sqlite:///x.db` or a bare path becomes `sqlite+aiosqlite`, `postgresql://` becomes
 `postgresql+asyncpg://`. On PostgreSQL an optional schema isolates one deployment (or one test
 run) from another: it is the connections' search_path and `migrate` creates it.
+
+Alembic is imported only when the database is behind HEAD_REVISION: a gateway starting against
+an up-to-date database reads one row of the version table and goes on.
 """
 
 from __future__ import annotations
@@ -12,9 +15,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import URL, Connection, event, make_url, text
+from sqlalchemy import URL, Connection, event, inspect, make_url, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 DEFAULT_DATABASE_URL = "sqlite:///./switchboard.db"
@@ -23,6 +24,9 @@ ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg
 ALIASES = {"postgres": "postgresql"}
 SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+VERSION_TABLE = "switchboard_keys_version"
+HEAD_REVISION = "0002"
+"""The newest file in migrations/versions (a test checks that they agree)."""
 
 
 def async_url(url: str | None) -> URL:
@@ -65,7 +69,20 @@ def build_engine(url: URL, schema: str | None) -> AsyncEngine:
     )
 
 
+def current_revision(connection: Connection) -> str | None:
+    """The revision the database is at (None: never migrated); reads, never writes."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    row = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).first()
+    return str(row[0]) if row is not None else None
+
+
 def _upgrade_head(connection: Connection) -> None:
+    if current_revision(connection) == HEAD_REVISION:
+        return
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection

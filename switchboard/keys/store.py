@@ -14,16 +14,17 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard.config import Settings
 from switchboard.keys import engine as db
 from switchboard.keys.cache import KeyCache
 from switchboard.keys.models import ApiKey, NewKey, UsageRow
+from switchboard.keys.pepper import load_or_create
 from switchboard.keys.secrets import KeyHasher, display_prefix, generate_key, looks_like_key
 from switchboard.keys.tables import (
+    UPSERT_INSERTS,
     USAGE_COUNTERS,
     api_keys,
     key_from_row,
@@ -36,10 +37,6 @@ from switchboard.keys.tables import (
 
 log = logging.getLogger("switchboard.keys")
 
-UPSERT_INSERTS: dict[str, Callable[..., Any]] = {
-    "postgresql": postgresql.insert,
-    "sqlite": sqlite.insert,
-}
 USAGE_KEY = ("key_id", "tenant", "model", "day")
 USAGE_SUMS = (*USAGE_COUNTERS, "cost_nanousd")
 
@@ -91,6 +88,8 @@ class SqlKeyStore:
     """Keys and usage in SQLite (`sqlite:///path`, the default) or PostgreSQL (`postgresql://`).
 
     `schema` (PostgreSQL only) keeps the tables in their own schema; SQLite ignores it.
+    `pepper` (SWITCHBOARD_KEY_PEPPER) keys the HMAC of stored key hashes; without one, the
+    database's own pepper is used, generated on first use (see keys/pepper.py).
     `authenticate` answers from an in-process cache for `cache_ttl_s` seconds: a key revoked by
     another process may keep working here for up to that long.
     """
@@ -109,7 +108,8 @@ class SqlKeyStore:
         is_postgres = self._url.get_backend_name() == "postgresql"
         self._schema = db.check_schema(schema) if schema is not None and is_postgres else None
         self._engine = db.build_engine(self._url, self._schema)
-        self._hasher = KeyHasher(pepper)
+        self._hasher = KeyHasher(pepper) if pepper else None
+        self._unpeppered_before: datetime | None = None
         self._cache = KeyCache(cache_ttl_s, cache_size, clock)
 
     @classmethod
@@ -125,8 +125,18 @@ class SqlKeyStore:
         return self._engine
 
     async def migrate(self) -> None:
+        """Bring the tables to the latest revision, and load (or create) the pepper."""
         async with self._engine.begin() as conn:
             await db.migrate(conn, self._schema)
+        await self._ready_hasher()
+
+    async def _ready_hasher(self) -> KeyHasher:
+        if self._hasher is None:
+            async with self._engine.begin() as conn:
+                stored = await load_or_create(conn)
+            self._unpeppered_before = stored.unpeppered_before
+            self._hasher = KeyHasher(stored.pepper)
+        return self._hasher
 
     async def create(self, new: NewKey) -> tuple[str, ApiKey]:
         plaintext = generate_key()
@@ -145,7 +155,7 @@ class SqlKeyStore:
             revoked_at=None,
             created_at=datetime.now(UTC),
         )
-        values = key_values(key, self._hasher.hash(plaintext))
+        values = key_values(key, (await self._ready_hasher()).hash(plaintext))
         async with self._engine.begin() as conn:
             await conn.execute(insert(api_keys).values(**values))
         log.info("created api key id=%s tenant=%s name=%s", key.id, key.tenant, key.name)
@@ -155,18 +165,34 @@ class SqlKeyStore:
         """The key's record (revoked and expired ones too, so callers can say which) or None."""
         if not looks_like_key(plaintext):
             return None
-        key_hash = self._hasher.hash(plaintext)
+        hasher = await self._ready_hasher()
+        key_hash = hasher.hash(plaintext)
         cached = self._cache.get(key_hash)
         if cached is not None:
             return cached
         async with self._engine.connect() as conn:
             result = await conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash))
             row = result.first()
-        if row is None or not self._hasher.matches(plaintext, row.key_hash):
+        if row is None and self._unpeppered_before is not None:
+            row = await self._rehash_unpeppered(plaintext, key_hash, self._unpeppered_before)
+        if row is None or not hasher.matches(plaintext, row.key_hash):
             return None
         key = key_from_row(row)
         self._cache.put(key_hash, key)
         return key
+
+    async def _rehash_unpeppered(
+        self, plaintext: str, key_hash: str, before: datetime
+    ) -> Row[Any] | None:
+        """A key stored as plain SHA-256 before the pepper existed: store its peppered hash."""
+        c = api_keys.c
+        old = KeyHasher(None).hash(plaintext)
+        async with self._engine.begin() as conn:
+            stmt = update(api_keys).where(c.key_hash == old, c.created_at < before)
+            if (await conn.execute(stmt.values(key_hash=key_hash))).rowcount != 1:
+                return None
+            log.info("re-hashed an unpeppered api key with the pepper")
+            return (await conn.execute(select(api_keys).where(c.key_hash == key_hash))).first()
 
     async def get(self, key_id: str) -> ApiKey | None:
         async with self._engine.connect() as conn:

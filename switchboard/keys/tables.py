@@ -7,6 +7,7 @@ The migrations in `migrations/versions/` must produce exactly this schema (a tes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -25,11 +26,17 @@ from sqlalchemy import (
     Table,
     TypeDecorator,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
 from switchboard.keys.models import ApiKey, BudgetPeriod, UsageRow
 
 NANOS_PER_USD = 1_000_000_000
+UPSERT_INSERTS: dict[str, Callable[..., Any]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+"""`INSERT ... ON CONFLICT`, the one dialect-specific construct, by dialect name."""
 
 
 def to_nanos(usd: float) -> int:
@@ -100,6 +107,13 @@ usage_daily = Table(
     PrimaryKeyConstraint("key_id", "tenant", "model", "day", name="pk_usage_daily"),
     Index("ix_usage_daily_tenant_day", "tenant", "day"),
     Index("ix_usage_daily_day", "day"),
+)
+
+key_settings = Table(
+    "key_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
 )
 
 USAGE_COUNTERS = ("requests", "prompt_tokens", "completion_tokens", "cached_tokens")

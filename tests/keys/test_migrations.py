@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -10,6 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect
 
 from switchboard.keys import NewKey, SqlKeyStore
+from switchboard.keys.engine import HEAD_REVISION, MIGRATIONS
 from switchboard.keys.tables import metadata
 
 StoreFactory = Callable[..., SqlKeyStore]
@@ -38,4 +42,51 @@ async def test_migrations_match_the_tables(store: SqlKeyStore) -> None:
     async with store.engine.connect() as conn:
         assert await conn.run_sync(_schema_diff) == []
         names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
-    assert names == {"api_keys", "usage_daily", VERSION_TABLE}
+    assert names == {"api_keys", "usage_daily", "key_settings", VERSION_TABLE}
+
+
+def test_head_revision_is_the_newest_migration() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
+
+
+UP_TO_DATE_START = """
+import asyncio, sys
+from switchboard.keys.store import SqlKeyStore
+
+async def main():
+    store = SqlKeyStore(sys.argv[1])
+    await store.migrate()
+    await store.aclose()
+
+asyncio.run(main())
+print("alembic" in sys.modules)
+"""
+
+
+def test_starting_on_an_up_to_date_database_never_imports_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+
+    def start() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", UP_TO_DATE_START, url], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert start() == "True"  # a fresh database is migrated
+    assert start() == "False"  # an up-to-date one is only read
+
+
+def test_the_command_line_parser_imports_no_database_code() -> None:
+    code = (
+        "import sys; from switchboard.cli import parser; parser(); "
+        "print([m for m in ('alembic', 'sqlalchemy') if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -107,15 +107,6 @@ async def test_table_never_holds_the_plaintext(store: SqlKeyStore, pepper: str) 
     assert row.key_hash == expected
 
 
-async def test_no_pepper_means_plain_sha256(open_store: StoreFactory) -> None:
-    store = open_store(pepper=None)
-    await store.migrate()
-    plaintext, _ = await store.create(new_key())
-    async with store.engine.connect() as conn:
-        stored = (await conn.execute(select(api_keys.c.key_hash))).scalar_one()
-    assert stored == hashlib.sha256(plaintext.encode()).hexdigest()
-
-
 async def test_cache_sees_other_replicas_revoke_after_ttl(
     store: SqlKeyStore, open_store: StoreFactory
 ) -> None:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from alembic import context
 
+from switchboard.keys.engine import VERSION_TABLE
 from switchboard.keys.tables import metadata
-
-VERSION_TABLE = "switchboard_keys_version"
 
 connection = context.config.attributes.get("connection")
 if connection is None:
