@@ -93,7 +93,7 @@ def expiry_in_days(days: float, now: datetime) -> datetime:
     try:
         return now + timedelta(days=days)
     except OverflowError:
-        raise ValueError(f"expiry must fall in year {MAX_EXPIRY_YEAR} or before") from None
+        raise ValueError(f"expires_at must fall in year {MAX_EXPIRY_YEAR} or before") from None
 
 
 def describe(exc: ValidationError) -> str:

@@ -208,3 +208,97 @@ async def test_admin_operations_never_log_keys(
     assert "admin created api key" in caplog.text
     for secret in (created["key"], created["key"][12:], MASTER):
         assert secret not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("rpm", 2**31),
+        ("tpm", 10**9 + 1),
+        ("max_concurrency", 2**63),
+        ("rpm", "10"),
+        ("rpm", True),
+        ("rpm", 1.5),
+        ("budget_usd", 1e20),
+        ("budget_usd", 10**9 + 1),
+        ("budget_usd", "5"),
+        ("expires_at", "9999-12-31T23:59:59-14:00"),
+        ("expires_at", "9999-01-01T00:00:00Z"),
+        ("name", "a\x00b"),
+        ("tenant", "\x00"),
+        ("allowed_models", ["gpt\x00"]),
+    ],
+)
+async def test_out_of_range_keys_are_400(
+    client: httpx.AsyncClient, store: SqlKeyStore, field: str, value: Any
+) -> None:
+    response = await client.post(
+        "/admin/keys", json={"name": "n", "tenant": "acme", field: value}, headers=AUTH
+    )
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["param"].split(".")[0] == field
+    assert await store.list() == []
+
+
+async def test_largest_allowed_values_are_stored(client: httpx.AsyncClient) -> None:
+    created = await create(
+        client,
+        rpm=10**9,
+        tpm=10**9,
+        max_concurrency=10**9,
+        budget_usd=10**9,
+        expires_at="9998-12-31T23:59:59+00:00",
+    )
+    shown = await client.get(f"/admin/keys/{created['api_key']['id']}", headers=AUTH)
+    assert shown.status_code == 200
+    record = shown.json()
+    assert (record["rpm"], record["tpm"], record["budget_usd"]) == (10**9, 10**9, 10**9)
+
+
+@pytest.mark.parametrize(
+    ("path", "param"),
+    [
+        ("/admin/keys/%00", "id"),
+        ("/admin/keys/a%00b/revoke", "id"),
+        ("/admin/keys?tenant=%00", "tenant"),
+        ("/admin/usage?tenant=%00", "tenant"),
+        ("/admin/usage?key_id=x%00", "key_id"),
+    ],
+)
+async def test_nul_in_path_or_query_is_400(
+    client: httpx.AsyncClient, path: str, param: str
+) -> None:
+    response = await client.post(path, headers=AUTH) if "revoke" in path else None
+    response = response or await client.get(path, headers=AUTH)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == param
+
+
+async def test_body_is_not_read_without_the_master_key(store: SqlKeyStore) -> None:
+    received = 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal received
+        for _ in range(10_000):
+            received += 1
+            yield b"x" * 1024
+
+    app = build_app(store, MASTER)
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+        response = await client.post("/admin/keys", content=endless())
+    assert response.status_code == 401
+    assert received < 10_000
+
+
+async def test_admin_body_is_bounded_by_max_body_bytes(store: SqlKeyStore) -> None:
+    app = build_app(store, MASTER)
+    app.state.gateway.settings = Settings(master_key=SecretStr(MASTER), max_body_bytes=1000)
+    transport = httpx.ASGITransport(app)
+    body = {"name": "n" * 100, "tenant": "acme", "allowed_models": ["m" * 100] * 20}
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+        response = await client.post("/admin/keys", json=body, headers=AUTH)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"

@@ -72,3 +72,47 @@ def test_unknown_ids_and_bad_values(
         keys_cli.parse_args(
             ["keys", "create", "--name", "n", "--tenant", "t", "--budget-period", "weekly"]
         )
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "field"),
+    [
+        ("--rpm", "2147483648", "rpm"),
+        ("--tpm", "1000000001", "tpm"),
+        ("--max-concurrency", "0", "max_concurrency"),
+        ("--budget", "1e20", "budget_usd"),
+        ("--budget", "nan", "budget_usd"),
+        ("--expires-in-days", "1e10", "expires_at"),
+        ("--expires-in-days", "2913000", "expires_at"),
+        ("--expires-in-days", "3000000", "expires_at"),
+        ("--expires-in-days", "-1", "expires_at"),
+        ("--name", "x" * 201, "name"),
+    ],
+)
+def test_create_applies_the_admin_api_bounds(
+    keys_cli: argparse.ArgumentParser,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    value: str,
+    field: str,
+) -> None:
+    argv = ["create", "--name", "n", "--tenant", "t", option, value]
+    code, out, err = run(keys_cli, capsys, *argv)
+    assert code == 2 and out is None
+    assert field in err and "Traceback" not in err
+    assert run(keys_cli, capsys, "list")[1] == []
+
+
+def test_list_and_show_never_migrate(
+    keys_cli: argparse.ArgumentParser, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for argv in (["list"], ["show", "some-id"]):
+        code, out, err = run(keys_cli, capsys, *argv)
+        assert code == 1 and out is None and "keys migrate" in err
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        tables = db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+    assert tables == []
+    assert run(keys_cli, capsys, "migrate")[0] == 0
+    assert run(keys_cli, capsys, "list")[:2] == (0, [])
