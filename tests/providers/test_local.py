@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.metadata
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,8 +126,26 @@ async def cancel_streaming_task_after_two_tokens(provider: LocalModelProvider) -
 
 
 async def cancel_running_chat(provider: LocalModelProvider) -> None:
-    task = asyncio.create_task(provider.chat(long_story()))
-    await asyncio.sleep(0.5)
+    """Cancels the chat once the model has decoded a token (running, not queued or loading)."""
+    from switchboard.providers.local_runtime import LocalModel  # imports torch
+
+    first_token = threading.Event()
+    generate = LocalModel.generate
+
+    def tapped(
+        model: Any, messages: Any, sampling: Any, emit: Callable[[str], None], *rest: Any
+    ) -> Any:
+        def emit_and_tell(text: str) -> None:
+            first_token.set()
+            emit(text)
+
+        return generate(model, messages, sampling, emit_and_tell, *rest)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LocalModel, "generate", tapped)
+        task = asyncio.create_task(provider.chat(long_story()))
+        assert await asyncio.to_thread(first_token.wait, 120), "no token within 120 s"
+    assert not task.done()
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
