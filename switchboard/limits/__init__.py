@@ -26,6 +26,7 @@ _WHERE = {
     "LimitBackends": "backends",
     "build_limit_backends": "backends",
     "connect_redis": "backends",
+    "limit_backends": "backends",
 }
 
 __all__ = sorted(_WHERE)

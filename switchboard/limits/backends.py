@@ -1,7 +1,7 @@
 """Rate limits, concurrency slots and spend budgets, in-process or shared through Redis.
 
-`build_limit_backends` picks the stores from the settings: in-process when no Redis URL is set,
-else Redis wrapped in the Redis-down policy of `fallback.py`.
+`limit_backends` picks the stores: in-process without a store backbone, else Redis (the
+backbone's client, prefix and policy) wrapped in the Redis-down policy of `fallback.py`.
 """
 
 from __future__ import annotations
@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+from redis.asyncio import Redis
 
 from switchboard.limits.base import ConcurrencyLimiter, RateLimiter, SpendLedger
 from switchboard.limits.fallback import (
@@ -19,8 +17,6 @@ from switchboard.limits.fallback import (
     FallbackRateLimiter,
     FallbackSpendLedger,
     OnError,
-    OutageBackoff,
-    StoreGuard,
 )
 from switchboard.limits.memory import (
     MemoryConcurrencyLimiter,
@@ -28,20 +24,56 @@ from switchboard.limits.memory import (
     MemorySpendLedger,
 )
 from switchboard.limits.redis import RedisConcurrencyLimiter, RedisRateLimiter, RedisSpendLedger
+from switchboard.stores.backbone import RedisOptions, StoreBackbone, connect_redis
+
+__all__ = ["LimitBackends", "build_limit_backends", "connect_redis", "limit_backends"]
 
 
 @dataclass
 class LimitBackends:
-    """The three stores the pipeline uses, and the Redis client to close at shutdown."""
+    """The three stores the pipeline uses; `client` is the Redis client they use, if any.
+
+    `owned` is a backbone these stores were built with and close at shutdown (a shared backbone
+    is closed by whoever built it).
+    """
 
     rate: RateLimiter
     concurrency: ConcurrencyLimiter
     spend: SpendLedger
     client: Redis | None = None
+    owned: StoreBackbone | None = None
 
     async def aclose(self) -> None:
-        if self.client is not None:
-            await self.client.aclose()
+        if self.owned is not None:
+            await self.owned.aclose()
+
+
+def limit_backends(backbone: StoreBackbone | None) -> LimitBackends:
+    """In-process stores without a backbone, else Redis ones behind its down policy."""
+    if backbone is None:
+        return LimitBackends(MemoryRateLimiter(), MemoryConcurrencyLimiter(), MemorySpendLedger())
+    client, prefix, policy = backbone.client, backbone.prefix, backbone.policy
+    return LimitBackends(
+        rate=FallbackRateLimiter(
+            RedisRateLimiter(client, prefix),
+            MemoryRateLimiter(),
+            backbone.guard("rate_limit"),
+            policy,
+        ),
+        concurrency=FallbackConcurrencyLimiter(
+            RedisConcurrencyLimiter(client, prefix),
+            MemoryConcurrencyLimiter(),
+            backbone.guard("concurrency"),
+            policy,
+        ),
+        spend=FallbackSpendLedger(
+            RedisSpendLedger(client, prefix),
+            MemorySpendLedger(),
+            backbone.guard("spend"),
+            policy,
+        ),
+        client=client,
+    )
 
 
 def build_limit_backends(
@@ -54,48 +86,13 @@ def build_limit_backends(
     max_connections: int = 64,
     backoff_s: float = 1.0,
 ) -> LimitBackends:
-    """In-process stores when `redis_url` is None, else Redis ones behind the down policy."""
+    """Limit stores on a backbone of their own (benchmarks, tools); closed with the stores."""
     if redis_url is None:
-        return LimitBackends(MemoryRateLimiter(), MemoryConcurrencyLimiter(), MemorySpendLedger())
-    client = connect_redis(
-        redis_url, socket_timeout_s=socket_timeout_s, max_connections=max_connections
+        return limit_backends(None)
+    options = RedisOptions(
+        redis_url, prefix, on_redis_down, socket_timeout_s, max_connections, backoff_s
     )
-    backoff = OutageBackoff(backoff_s)
-    return LimitBackends(
-        rate=FallbackRateLimiter(
-            RedisRateLimiter(client, prefix),
-            MemoryRateLimiter(),
-            StoreGuard("rate_limit", backoff, on_error),
-            on_redis_down,
-        ),
-        concurrency=FallbackConcurrencyLimiter(
-            RedisConcurrencyLimiter(client, prefix),
-            MemoryConcurrencyLimiter(),
-            StoreGuard("concurrency", backoff, on_error),
-            on_redis_down,
-        ),
-        spend=FallbackSpendLedger(
-            RedisSpendLedger(client, prefix),
-            MemorySpendLedger(),
-            StoreGuard("spend", backoff, on_error),
-            on_redis_down,
-        ),
-        client=client,
-    )
-
-
-def connect_redis(url: str, *, socket_timeout_s: float = 0.25, max_connections: int = 64) -> Redis:
-    """A client for the limit stores; creating it does no I/O.
-
-    Commands are never retried by the client (a retried script could count a request twice), and
-    a burst beyond `max_connections` waits for a free connection instead of failing.
-    """
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=max_connections,
-        timeout=max(1.0, 4 * socket_timeout_s),
-        socket_timeout=socket_timeout_s,
-        socket_connect_timeout=socket_timeout_s,
-        retry=Retry(NoBackoff(), 0),
-    )
-    return Redis.from_pool(pool)
+    backbone = StoreBackbone(options, on_error)
+    backends = limit_backends(backbone)
+    backends.owned = backbone
+    return backends

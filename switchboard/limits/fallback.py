@@ -1,13 +1,17 @@
 """What the limit stores do while Redis is unreachable: the "open" or "closed" policy.
 
-Each wrapper keeps the protocol of the store it wraps. When a Redis call fails (connection error,
-timeout, any Redis error) it calls `on_error(kind)` once, and for `pause_s` every wrapper sharing
-the `StoreGuard`'s back-off skips Redis, so a dead server does not add a timeout to each request;
-then Redis is tried again, with no permanent latch.
+Each wrapper keeps the protocol of the store it wraps. When Redis is unreachable (see
+`switchboard.stores.guard` for what counts as an outage) the outage is reported once through
+`on_error(kind)`, and for `pause_s` every wrapper sharing the back-off skips Redis, so a dead server
+does not add a timeout to each request; then Redis is tried again, with no permanent latch. An
+error that concerns one call only (a script error) is raised to that call's caller instead.
 
 - "open": answer from an in-process store, so each replica still enforces every limit locally.
   While Redis is down the effective limit is therefore N times the configured one across N
-  replicas, and local windows start empty. Budgets start from the last figure Redis reported.
+  replicas. Local rate windows start empty at the start of each outage (what was counted locally
+  in an earlier outage is in no window Redis knows of, and is not carried into the next one).
+  Local leases and local spend carry on across outages on purpose: they stand for requests still
+  in flight and money spent. Budgets start from the last figure Redis reported.
 - "closed": refuse (`unavailable=True`), so the caller can answer 503 rather than 429.
 
 Releases and spend settlements that could not reach Redis are queued and replayed once it answers
@@ -19,14 +23,10 @@ A rate settle that fails is dropped: its tokens stay reserved until their bucket
 
 from __future__ import annotations
 
-import time
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Literal, TypeVar
-
-from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from switchboard.limits.base import ConcurrencyLimiter, RateLimiter, SpendLedger
 from switchboard.limits.memory import (
@@ -35,60 +35,22 @@ from switchboard.limits.memory import (
     MemorySpendLedger,
 )
 from switchboard.limits.types import Decision, Limit, Reservation, SpendDecision
+from switchboard.stores.guard import Down as _Down
+from switchboard.stores.guard import OnError, OutageBackoff, StoreGuard
+
+__all__ = [
+    "FallbackConcurrencyLimiter",
+    "FallbackRateLimiter",
+    "FallbackSpendLedger",
+    "OnError",
+    "OutageBackoff",
+    "Policy",
+    "StoreGuard",
+]
 
 Policy = Literal["open", "closed"]
-OnError = Callable[[str], None]
 T = TypeVar("T")
-STORE_ERRORS = (RedisError, OSError, TimeoutError)
-TIMEOUT_ERRORS = (RedisTimeoutError, TimeoutError)
 REPLAY_BATCH = 100  # queued operations replayed ahead of one call, so no call waits for all
-
-
-class _Down:
-    """The store was not asked (back-off, refused connection), or its answer was lost."""
-
-    def __init__(self, maybe_applied: bool) -> None:
-        self.maybe_applied = maybe_applied
-
-
-NOT_SENT = _Down(maybe_applied=False)
-MAYBE_APPLIED = _Down(maybe_applied=True)
-
-
-class OutageBackoff:
-    """After a failure, skip the store for `pause_s`; shared by all wrappers of one client."""
-
-    def __init__(self, pause_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self._pause_s = pause_s
-        self._clock = clock
-        self._until = 0.0
-
-    def should_try(self) -> bool:
-        return self._clock() >= self._until
-
-    def failed(self) -> None:
-        self._until = self._clock() + self._pause_s
-
-
-class StoreGuard:
-    """Runs one store call; a store failure becomes a `_Down` and a call to `on_error(kind)`."""
-
-    def __init__(self, kind: str, backoff: OutageBackoff, on_error: OnError) -> None:
-        self._kind = kind
-        self._backoff = backoff
-        self._on_error = on_error
-
-    async def call(self, op: Callable[[], Awaitable[T]]) -> T | _Down:
-        if not self._backoff.should_try():
-            return NOT_SENT
-        try:
-            return await op()
-        except STORE_ERRORS as exc:
-            self._backoff.failed()
-            self._on_error(self._kind)
-            # A timed-out command was sent and most likely runs; a refused one never arrived (a
-            # connection lost mid-reply is rare, and counted as never arrived).
-            return MAYBE_APPLIED if isinstance(exc, TIMEOUT_ERRORS) else NOT_SENT
 
 
 class FallbackRateLimiter:
@@ -105,6 +67,7 @@ class FallbackRateLimiter:
         self._shared, self._local, self._guard = shared, local, guard
         self._policy = policy
         self._closed_retry_after_s = closed_retry_after_s
+        guard.on_outage(local.reset)  # each outage's local windows start empty
 
     async def reserve(
         self, limits: Sequence[Limit], tokens: int, now: float | None = None

@@ -72,6 +72,10 @@ class MemoryRateLimiter:
                 bucket[1] = max(0, bucket[1] + delta)
         reservation.settled = True
 
+    def reset(self) -> None:
+        """Forget every window (the fallback starts each Redis outage with empty ones)."""
+        self._scopes.clear()
+
     def _window(self, scope: str, sec: int) -> dict[int, list[int]]:
         window = self._scopes.get(scope)
         if window is None:

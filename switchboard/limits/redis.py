@@ -15,12 +15,15 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 from switchboard.limits.types import (
+    MAX_MICRO,
+    MAX_TOKENS,
     WINDOW_S,
     Decision,
     Limit,
     Reservation,
     SpendDecision,
     WindowUsage,
+    bounded_int,
     build_decision,
     merge_limits,
     period_ttl_s,
@@ -28,6 +31,7 @@ from switchboard.limits.types import (
 )
 
 _KEY_TTL_MS = (WINDOW_S + 2) * 1000
+_MAX_LEASE_MS = 30 * 86_400 * 1000  # a lease lives at most 30 days, however long it asked for
 
 
 def _script(client: Redis, name: str) -> AsyncScript:
@@ -35,8 +39,21 @@ def _script(client: Redis, name: str) -> AsyncScript:
     return client.register_script(source)
 
 
-def _arg(value: int | None) -> int:
-    return -1 if value is None else value
+def _limit(value: int | None) -> int:
+    return -1 if value is None else bounded_int(value, MAX_TOKENS)
+
+
+def _tokens(value: float) -> int:
+    return bounded_int(value, MAX_TOKENS)
+
+
+def _micro(value: float) -> int:
+    return bounded_int(value, MAX_MICRO)
+
+
+def _clock(now: float | None) -> str:
+    """The caller's clock for a script, "" for the server's."""
+    return "" if now is None else repr(float(now))
 
 
 class RedisRateLimiter:
@@ -58,9 +75,10 @@ class RedisRateLimiter:
         merged = merge_limits(limits)
         if not merged:
             return Decision(True, Reservation((), 0, tokens, self.backend), 0.0)
-        args: list[Any] = ["" if now is None else repr(now), tokens, WINDOW_S, _KEY_TTL_MS]
+        tokens = _tokens(tokens)
+        args: list[Any] = [_clock(now), tokens, WINDOW_S, _KEY_TTL_MS]
         for limit in merged:
-            args += [_arg(limit.rpm), _arg(limit.tpm)]
+            args += [_limit(limit.rpm), _limit(limit.tpm)]
         keys = [self._prefix + limit.scope for limit in merged]
         allowed, sec, now_ms, *replies = await self._reserve(keys=keys, args=args)
         clock = now if now is not None else now_ms / 1000
@@ -79,7 +97,7 @@ class RedisRateLimiter:
         return build_decision(usages, False, None, retry, clock)
 
     async def settle(self, reservation: Reservation, actual_tokens: int) -> None:
-        delta = actual_tokens - reservation.tokens
+        delta = _tokens(actual_tokens) - _tokens(reservation.tokens)
         if reservation.settled or not reservation.scopes:
             return
         if delta:
@@ -111,7 +129,8 @@ class RedisConcurrencyLimiter:
     async def acquire(
         self, scope: str, limit: int, lease_id: str, ttl_s: float = 600, now: float | None = None
     ) -> bool:
-        args: list[Any] = ["" if now is None else repr(now), limit, lease_id, repr(float(ttl_s))]
+        ttl = repr(float(bounded_int(ttl_s * 1000, _MAX_LEASE_MS, 1)) / 1000)
+        args: list[Any] = [_clock(now), bounded_int(limit, MAX_TOKENS), lease_id, ttl]
         return bool(await self._acquire(keys=[self._prefix + scope], args=args))
 
     async def release(self, scope: str, lease_id: str) -> None:
@@ -131,14 +150,14 @@ class RedisSpendLedger:
     async def reserve(
         self, scope: str, period: str, amount_micro: int, budget_micro: int
     ) -> SpendDecision:
-        args = [amount_micro, budget_micro, period_ttl_s(period) or 0]
+        args = [_micro(amount_micro), _micro(budget_micro), period_ttl_s(period) or 0]
         allowed, spent, reserved, seeded = await self._reserve(
             keys=[self._key(scope, period)], args=args
         )
         return SpendDecision(bool(allowed), int(spent), int(reserved), bool(seeded))
 
     async def settle(self, scope: str, period: str, reserved_micro: int, actual_micro: int) -> None:
-        args = [reserved_micro, actual_micro, period_ttl_s(period) or 0]
+        args = [_micro(reserved_micro), _micro(actual_micro), period_ttl_s(period) or 0]
         await self._settle(keys=[self._key(scope, period)], args=args)
 
     async def spent(self, scope: str, period: str) -> int:
@@ -146,7 +165,7 @@ class RedisSpendLedger:
         return int(base or 0) + int(spent or 0)
 
     async def seed(self, scope: str, period: str, spent_micro: int) -> bool:
-        args = [spent_micro, period_ttl_s(period) or 0]
+        args = [_micro(spent_micro), period_ttl_s(period) or 0]
         return bool(await self._seed(keys=[self._key(scope, period)], args=args))
 
     def _key(self, scope: str, period: str) -> str:

@@ -7,12 +7,17 @@ counting at time s + WINDOW_S.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
 WINDOW_S: Final = 60
+# The largest count the Redis scripts take: tokens per request (a window's sum of many stays
+# exactly representable in Lua's doubles), and micro-dollars (2**53 - 1, about $9 billion).
+MAX_TOKENS: Final = 10**12
+MAX_MICRO: Final = 2**53 - 1
 DAY_S: Final = 86_400
 _PERIOD_TTL_S: Final[Mapping[str, int]] = MappingProxyType(
     {"d": 3 * DAY_S, "w": 10 * DAY_S, "m": 40 * DAY_S}
@@ -162,6 +167,19 @@ def _reset(usage: WindowUsage, now: float) -> float:
     if usage.newest_second is None:
         return 0.0
     return max(0.0, usage.newest_second + WINDOW_S - now)
+
+
+def bounded_int(value: float, bound: int, floor: int = 0) -> int:
+    """`value` as an integer in [floor, bound], rounded up (NaN counts as `bound`).
+
+    What goes to a Redis script is always an int, never a float whose text ("1e+17") the
+    script or HINCRBY would reject.
+    """
+    if value != value or value >= bound:
+        return bound
+    if value <= floor:
+        return floor
+    return math.ceil(value)
 
 
 def period_ttl_s(period: str) -> int | None:

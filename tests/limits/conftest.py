@@ -1,16 +1,13 @@
 """Fixtures for the limits contract suite: each store against memory and against a real Redis.
 
-Redis tests use SWITCHBOARD_TEST_REDIS_URL (default redis://127.0.0.1:6379/0) and are skipped
-when nothing answers there. Every test gets its own key prefix and deletes its keys afterwards.
+Redis tests use SWITCHBOARD_TEST_REDIS_URL (default redis://127.0.0.1:6379/0). When nothing
+answers there they are skipped locally, and fail in CI (`CI` or SWITCHBOARD_TEST_REQUIRE_SERVICES
+set). Every test gets its own key prefix and deletes its keys afterwards.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
@@ -28,8 +25,11 @@ from switchboard.limits import (
     RedisSpendLedger,
     connect_redis,
 )
+from switchboard.testing.processes import RedisProcess
+from switchboard.testing.services import redis_url as test_redis_url
+from switchboard.testing.services import require_or_skip
 
-REDIS_URL = os.environ.get("SWITCHBOARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = test_redis_url()
 
 
 async def connect(url: str = REDIS_URL, socket_timeout_s: float = 2) -> Redis:
@@ -38,7 +38,7 @@ async def connect(url: str = REDIS_URL, socket_timeout_s: float = 2) -> Redis:
         await client.ping()
     except (OSError, RedisError) as exc:
         await client.aclose()
-        pytest.skip(f"no Redis at {url}: {exc}")
+        require_or_skip(f"no Redis at {url}: {exc}")
     return client
 
 
@@ -98,48 +98,11 @@ async def stores(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[L
     await client.aclose()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class RedisProcess:
-    """A throwaway redis-server on its own port that tests may kill and restart."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        args = ["--port", str(self.port), "--save", "", "--appendonly", "no", "--daemonize", "no"]
-        args += ["--bind", "127.0.0.1", "--enable-debug-command", "local"]
-        self._proc = subprocess.Popen(
-            ["redis-server", *args],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.wait(timeout=10)
-            self._proc = None
-
-
 @pytest.fixture
 def redis_process() -> Iterator[RedisProcess]:
+    """A redis-server of the test's own, which it may kill, restart, pause."""
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
+        require_or_skip("redis-server is not installed")
     server = RedisProcess()
     server.start()
     yield server

@@ -5,6 +5,10 @@
 -- ARGV[4]: key ttl in ms; ARGV[3 + 2i], ARGV[4 + 2i]: rpm and tpm of KEYS[i], -1 = unlimited.
 -- Returns {allowed, second, now_ms, per key {requests, tokens, newest second or -1, buckets}},
 -- usage counting this request when allowed; buckets {s, r, t, ...} only for a key that is full.
+-- Integers are written with %d: Lua's own number formatting may say "1e+17", which HINCRBY
+-- and HSET-then-HINCRBY reject. Numeric arguments are floored; a missing one is 0 (or -1).
+local function int(x) return string.format('%d', x) end
+local function arg(i, default) return math.floor(tonumber(ARGV[i]) or default) end
 local now
 if ARGV[1] == '' then
   local t = redis.call('TIME')
@@ -13,8 +17,8 @@ else
   now = tonumber(ARGV[1])
 end
 local sec = math.floor(now)
-local tokens = tonumber(ARGV[2])
-local window = tonumber(ARGV[3])
+local tokens = arg(2, 0)
+local window = arg(3, 60)
 local first_kept = sec - window + 1
 
 -- Recount a hash from its buckets: for an unknown layout or a clock that jumped far.
@@ -33,7 +37,8 @@ local function rebuild(key)
     end
   end
   if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
-  if n then redis.call('HSET', key, 'R', r, 'T', t, 'o', o, 'n', n) else redis.call('DEL', key) end
+  if n then redis.call('HSET', key, 'R', int(r), 'T', int(t), 'o', o, 'n', n)
+  else redis.call('DEL', key) end
   return r, t, o, n
 end
 
@@ -56,7 +61,7 @@ local function prune(key)
       end
     end
     o = first_kept
-    redis.call('HSET', key, 'R', r, 'T', t, 'o', o)
+    redis.call('HSET', key, 'R', int(r), 'T', int(t), 'o', o)
   end
   return r, t, o, n
 end
@@ -88,7 +93,7 @@ local usages, states = {}, {}
 local allowed = true
 for i = 1, #KEYS do
   local r, t, o, n = prune(KEYS[i])
-  local rpm, tpm = tonumber(ARGV[3 + 2 * i]), tonumber(ARGV[4 + 2 * i])
+  local rpm, tpm = arg(3 + 2 * i, -1), arg(4 + 2 * i, -1)
   local detail = {}
   if not ((rpm < 0 or r + 1 <= rpm) and (tpm < 0 or t + tokens <= tpm)) then
     allowed = false
@@ -99,15 +104,15 @@ for i = 1, #KEYS do
 end
 
 if allowed then
-  local ttl_ms = tonumber(ARGV[4])
+  local ttl_ms = arg(4, 62000)
   for i = 1, #KEYS do
     local key, u, o, n = KEYS[i], usages[i], states[i][1], states[i][2]
     redis.call('HINCRBY', key, 'r' .. sec, 1)
-    if tokens ~= 0 then redis.call('HINCRBY', key, 't' .. sec, tokens) end
+    if tokens ~= 0 then redis.call('HINCRBY', key, 't' .. sec, int(tokens)) end
     if not o or sec < o then o = sec end
     if not n or sec > n then n = sec end
     u[1], u[2], u[3] = u[1] + 1, u[2] + tokens, n
-    redis.call('HSET', key, 'R', u[1], 'T', u[2], 'o', o, 'n', n)
+    redis.call('HSET', key, 'R', int(u[1]), 'T', int(u[2]), 'o', o, 'n', n)
     redis.call('PEXPIRE', key, ttl_ms)
   end
 end

@@ -1,9 +1,14 @@
 -- Release ARGV[1] from reserved (never below 0) and add ARGV[2] to spent in KEYS[1].
 -- ARGV[3]: key ttl seconds, 0 = keep forever.
-local reserved = (tonumber(redis.call('HGET', KEYS[1], 'reserved')) or 0) - tonumber(ARGV[1])
+-- Integers are written with %d: Lua's own number formatting may say "1e+17", which HINCRBY
+-- and HSET-then-HINCRBY reject. Numeric arguments are floored; a missing one is 0 (or -1).
+local function int(x) return string.format('%d', x) end
+local function arg(i, default) return math.floor(tonumber(ARGV[i]) or default) end
+local reserved = (tonumber(redis.call('HGET', KEYS[1], 'reserved')) or 0) - arg(1, 0)
 if reserved < 0 then reserved = 0 end
-redis.call('HSET', KEYS[1], 'reserved', reserved)
-if tonumber(ARGV[2]) ~= 0 then redis.call('HINCRBY', KEYS[1], 'spent', ARGV[2]) end
-local ttl = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], 'reserved', int(reserved))
+local actual = arg(2, 0)
+if actual ~= 0 then redis.call('HINCRBY', KEYS[1], 'spent', int(actual)) end
+local ttl = arg(3, 0)
 if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
 return 0

@@ -1,0 +1,138 @@
+"""Which Redis failures are an outage, and the back-off every store sharing a client obeys.
+
+An outage is the store being unreachable or unable to serve anyone: a refused or lost connection,
+a timeout, a server still loading, a read-only replica, out of memory, busy in a script. Such a
+failure is reported once through `on_error(kind)` and starts a back-off (`pause_s`) during which
+every store sharing the `OutageBackoff` skips Redis, so a dead server does not add a timeout to
+each request. One outage is one back-off: failures of calls already in flight when it began are
+not counted again, and the outage ends at the first call that succeeds.
+
+Any other error (a script or argument error, `ResponseError` or `DataError`) concerns that one
+call only: it is logged with the operation's kind and raised to the caller, and it neither counts
+as an outage nor makes anyone else skip Redis.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from redis.exceptions import DataError, ReadOnlyError, RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+OnError = Callable[[str], None]
+OutageHook = Callable[[], Awaitable[None] | None]
+T = TypeVar("T")
+STORE_ERRORS = (RedisError, OSError, TimeoutError)
+TIMEOUT_ERRORS = (RedisTimeoutError, TimeoutError)
+# Error replies that describe the server's state rather than the command that got them.
+_SERVER_STATE_REPLIES = (
+    "LOADING",
+    "READONLY",
+    "MASTERDOWN",
+    "CLUSTERDOWN",
+    "TRYAGAIN",
+    "BUSY",
+    "OOM",
+    "NOREPLICAS",
+    "MISCONF",
+)
+
+log = logging.getLogger("switchboard.stores")
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether `exc` means the store cannot serve anyone, rather than that this call was bad."""
+    if isinstance(exc, ReadOnlyError):
+        return True
+    if isinstance(exc, ResponseError):
+        return str(exc).startswith(_SERVER_STATE_REPLIES)
+    return not isinstance(exc, DataError)
+
+
+class Down:
+    """The store was not asked (back-off, refused connection), or its answer was lost."""
+
+    def __init__(self, maybe_applied: bool) -> None:
+        self.maybe_applied = maybe_applied
+
+
+NOT_SENT = Down(maybe_applied=False)
+MAYBE_APPLIED = Down(maybe_applied=True)
+
+
+class OutageBackoff:
+    """After a failure, skip the store for `pause_s`; shared by every store of one client.
+
+    `on_outage` hooks run once when an outage begins (the first failure after a success), e.g.
+    to drop pooled connections that a restarted server closed, or to start local windows fresh.
+    """
+
+    def __init__(self, pause_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._pause_s = pause_s
+        self._clock = clock
+        self._until = 0.0
+        self._down = False
+        self._hooks: list[OutageHook] = []
+
+    @property
+    def down(self) -> bool:
+        return self._down
+
+    def should_try(self) -> bool:
+        return self._clock() >= self._until
+
+    def on_outage(self, hook: OutageHook) -> None:
+        self._hooks.append(hook)
+
+    def succeeded(self) -> None:
+        self._down = False
+
+    async def failed(self) -> bool:
+        """Start (or, once the pause is over, extend) the back-off; False if already backing off."""
+        if self._down and not self.should_try():
+            return False  # a call sent before the outage was noticed: same outage, same back-off
+        self._until = self._clock() + self._pause_s
+        if not self._down:
+            self._down = True
+            for hook in self._hooks:
+                done = hook()
+                if inspect.isawaitable(done):
+                    await done
+        return True
+
+
+class StoreGuard:
+    """Runs one store call; an outage becomes a `Down` and one call to `on_error(kind)`."""
+
+    def __init__(self, kind: str, backoff: OutageBackoff, on_error: OnError) -> None:
+        self._kind = kind
+        self._backoff = backoff
+        self._on_error = on_error
+
+    @property
+    def kind(self) -> str:
+        return self._kind
+
+    def on_outage(self, hook: OutageHook) -> None:
+        self._backoff.on_outage(hook)
+
+    async def call(self, op: Callable[[], Awaitable[T]]) -> T | Down:
+        if not self._backoff.should_try():
+            return NOT_SENT
+        try:
+            result = await op()
+        except STORE_ERRORS as exc:
+            if not is_outage(exc):
+                log.error("store call failed (%s): %s", self._kind, exc)
+                raise
+            if await self._backoff.failed():
+                self._on_error(self._kind)
+            # A timed-out command was sent and most likely runs; a refused one never arrived (a
+            # connection lost mid-reply is rare, and counted as never arrived).
+            return MAYBE_APPLIED if isinstance(exc, TIMEOUT_ERRORS) else NOT_SENT
+        self._backoff.succeeded()
+        return result
