@@ -21,6 +21,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from switchboard.api.render import error_json
 from switchboard.config import Settings
 from switchboard.errors import InvalidRequest
+from switchboard.observability import log_redaction
 
 log = logging.getLogger("switchboard.server")
 
@@ -28,6 +29,7 @@ STARTUP_FAILURE = 3
 _FDS_KEPT = 64  # descriptors left for logs, stores and the listening socket
 
 # What a connection is waiting for from its client.
+_NEW = 4  # its first request, the head deadline counted from connect
 _IDLE = 0  # nothing: between requests (uvicorn's keep-alive timer runs once a response is sent)
 _HEAD = 1  # the rest of a request head
 _BODY = 2  # the rest of a request body
@@ -89,11 +91,12 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._state = _HEAD
-        self._head_begun = False  # a byte of the current head has arrived
+        self._state = _NEW
         self._head_deadline = 0.0  # 0: not yet set for this head
         self._head_read = 0  # raw bytes of reads that held only the current head
-        self._head_size = 0  # URL and header bytes of the current head, as parsed
+        self._read_size = 0  # bytes of the read being parsed
+        self._max_headers = self.limits.max_headers
+        self._max_head_bytes = self.limits.max_head_bytes
         self._counting = False
         self._body_started = 0.0
         self._body_read = 0
@@ -119,6 +122,7 @@ class GuardedProtocol(HttpToolsProtocol):
             return
         self._unset_keepalive_if_required()
         self._counting = state != _BODY
+        self._read_size = len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
@@ -150,39 +154,44 @@ class GuardedProtocol(HttpToolsProtocol):
 
     # httptools callbacks
     def on_message_begin(self) -> None:
-        super().on_message_begin()
-        if self._state == _IDLE:  # a fresh connection keeps the deadline counted from connect
-            self._state = _HEAD
-            self._head_deadline = 0.0
-        self._head_begun = True
+        HttpToolsProtocol.on_message_begin(self)
+        if self._state == _IDLE:
+            self._head_deadline = 0.0  # set once the head is seen to span reads
+        self._state = _HEAD
         self._head_read = 0
-        self._head_size = 0
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if len(self.headers) >= self.limits.max_headers:
+        headers = self.headers
+        if len(headers) >= self._max_headers:
             raise _Refused(TOO_MANY_HEADERS)
-        self._head_size += len(name) + len(value) + 4
-        super().on_header(name, value)
+        name = name.lower()  # the rest as uvicorn's on_header, inlined: it runs for every header
+        if name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        headers.append((name, value))
 
     def on_headers_complete(self) -> None:
-        if self._head_size + len(self.url) > self.limits.max_head_bytes:
-            raise _Refused(HEAD_TOO_LARGE)
+        if self._head_read + self._read_size > self._max_head_bytes:
+            self._check_head_size()  # only a head that arrived with this many bytes can be over
         self._state = _BODY
         self._counting = False
         self._body_started = 0.0
-        super().on_headers_complete()
+        HttpToolsProtocol.on_headers_complete(self)
 
     def on_message_complete(self) -> None:
         self._state = _IDLE
-        self._head_begun = False
-        super().on_message_complete()
+        HttpToolsProtocol.on_message_complete(self)
 
     # limits
+    def _check_head_size(self) -> None:
+        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+        if size > self._max_head_bytes:
+            raise _Refused(HEAD_TOO_LARGE)
+
     def _head_arrived(self, size: int) -> None:
         if self._counting:
             self._head_read += size
-            if self._head_read > self.limits.max_head_bytes:
-                log.warning("refused a request head over %d bytes", self.limits.max_head_bytes)
+            if self._head_read > self._max_head_bytes:
+                log.warning("refused a request head over %d bytes", self._max_head_bytes)
                 self._close_with(HEAD_TOO_LARGE)
                 return
         if self._head_deadline == 0.0:
@@ -211,10 +220,10 @@ class GuardedProtocol(HttpToolsProtocol):
     def _on_timer(self) -> None:
         self._timer = None
         now = self.loop.time()
-        if self._state == _HEAD and self._head_deadline:
+        if self._state in (_NEW, _HEAD) and self._head_deadline:
             if now < self._head_deadline:
                 self._arm(self._head_deadline)
-            elif self._head_begun:
+            elif self._state == _HEAD:
                 self._close_with(HEAD_TIMEOUT)
             else:
                 self._close_with(None)  # connected and sent nothing: close as an idle keep-alive
@@ -317,6 +326,8 @@ def server_config(app: Any, settings: Settings) -> uvicorn.Config:
 
 def serve(app: Any, settings: Settings) -> int:
     """Run until SIGTERM/SIGINT; the exit status."""
-    server = uvicorn.Server(server_config(app, settings))
+    server = uvicorn.Server(server_config(app, settings))  # configures uvicorn's log handlers
+    for name in ("", "uvicorn", "uvicorn.access"):
+        log_redaction.install(logging.getLogger(name))
     server.run()
     return 0 if server.started else STARTUP_FAILURE

@@ -304,3 +304,24 @@ def test_defaults() -> None:
     assert (s.head_timeout_s, s.body_timeout_s, s.body_min_rate) == (10, 30, 1024)
     assert (s.keep_alive_timeout_s, s.graceful_shutdown_s) == (5, 30)
     assert (s.max_connections, s.backlog) == (10_000, 2048)
+
+
+def test_pipelined_requests_in_one_write_are_all_served(hostile_gateway: Gateway) -> None:
+    one = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+    with connect(hostile_gateway) as sock:
+        sock.sendall(one * 3)
+        assert [status_of(read_response(sock)) for _ in range(3)] == [200, 200, 200]
+
+
+def test_a_websocket_outlives_the_head_and_keep_alive_timeouts(launch: Launch) -> None:
+    """The read deadlines belong to HTTP requests; an upgraded connection is the app's."""
+    from websockets.sync.client import connect as ws_connect
+
+    gw = launch(env=FAST)
+    url = f"ws://127.0.0.1:{gw.process.port}/ws/chat/c1"
+    headers = {"Authorization": f"Bearer {gw.new_key()}"}
+    with ws_connect(url, additional_headers=headers, open_timeout=10) as ws:
+        time.sleep(2 + 1 + 1)  # past both deadlines
+        ws.send(json.dumps({"id": "m1", "message": "hello", "model": "mock"}))
+        events = [json.loads(ws.recv(timeout=10)) for _ in range(2)]
+    assert events[0] == {"type": "ack", "id": "m1"}
