@@ -94,6 +94,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._state = _NEW
         self._head_deadline = 0.0  # 0: not yet set for this head
         self._head_read = 0  # raw bytes of reads that held only the current head
+        self._head_bound = 0  # raw bytes of every read since the head began: a bound on its size
         self._read_size = 0  # bytes of the read being parsed
         self._max_headers = self.limits.max_headers
         self._max_head_bytes = self.limits.max_head_bytes
@@ -158,7 +159,7 @@ class GuardedProtocol(HttpToolsProtocol):
         if self._state == _IDLE:
             self._head_deadline = 0.0  # set once the head is seen to span reads
         self._state = _HEAD
-        self._head_read = 0
+        self._head_read = self._head_bound = 0
 
     def on_header(self, name: bytes, value: bytes) -> None:
         headers = self.headers
@@ -170,7 +171,7 @@ class GuardedProtocol(HttpToolsProtocol):
         headers.append((name, value))
 
     def on_headers_complete(self) -> None:
-        if self._head_read + self._read_size > self._max_head_bytes:
+        if self._head_bound + self._read_size > self._max_head_bytes:
             self._check_head_size()  # only a head that arrived with this many bytes can be over
         self._state = _BODY
         self._counting = False
@@ -188,6 +189,7 @@ class GuardedProtocol(HttpToolsProtocol):
             raise _Refused(HEAD_TOO_LARGE)
 
     def _head_arrived(self, size: int) -> None:
+        self._head_bound += size
         if self._counting:
             self._head_read += size
             if self._head_read > self._max_head_bytes:

@@ -325,3 +325,14 @@ def test_a_websocket_outlives_the_head_and_keep_alive_timeouts(launch: Launch) -
         ws.send(json.dumps({"id": "m1", "message": "hello", "model": "mock"}))
         events = [json.loads(ws.recv(timeout=10)) for _ in range(2)]
     assert events[0] == {"type": "ack", "id": "m1"}
+
+
+def test_an_oversize_head_behind_a_pipelined_request_is_refused(hostile_gateway: Gateway) -> None:
+    """The second head starts inside the read that ends the first request, so its first bytes
+    are not counted as they arrive; it is still measured when it completes."""
+    first = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+    with connect(hostile_gateway) as sock:
+        sock.sendall(first + b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 60_000)
+        assert status_of(read_response(sock)) == 200
+        sock.sendall(b"b" * 20_000 + b"\r\n\r\n")
+        assert status_of(read_until_closed(sock, 15)[0]) == 431
