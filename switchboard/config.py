@@ -211,6 +211,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="unset: sqlite:///./switchboard.db")
     redis_url: str | None = Field(None, description="unset: limits and budgets in-process")
     redis_down_policy: Literal["open", "closed"] = "open"
+    redis_socket_timeout_s: float = Field(
+        0.25, gt=0, description="Redis connect and command timeout; a stalled Redis costs this"
+    )
+    redis_max_connections: int = Field(64, ge=1, description="Redis connection pool size")
+    redis_backoff_s: float = Field(
+        1.0, ge=0, description="after a Redis failure, how long every store skips Redis"
+    )
     auth_enabled: bool | None = Field(
         None, description="require API keys on /v1/* and /ws/*; unset: on iff master_key is set"
     )

@@ -30,6 +30,7 @@ from switchboard.stores.conversations import ConversationStore, InMemoryConversa
 if TYPE_CHECKING:
     from switchboard.keys.store import KeyStore
     from switchboard.limits.backends import LimitBackends
+    from switchboard.stores.backbone import StoreBackbone
 
 log = logging.getLogger("switchboard")
 
@@ -99,21 +100,17 @@ async def _answers(probe: Awaitable[object], timeout_s: float = 1.0) -> bool:
     return True
 
 
-def conversation_store(settings: Settings) -> ConversationStore:
-    """In-process for one replica; Redis (shared by every replica) when a Redis URL is set."""
-    if settings.redis_url is None:
+def conversation_store(settings: Settings, backbone: StoreBackbone | None) -> ConversationStore:
+    """In-process for one replica; Redis (shared by every replica, behind the backbone's
+    timeouts and down policy) when a Redis URL is set."""
+    if backbone is None:
         return InMemoryConversationStore(
             settings.conversation_max_count, settings.conversation_max_messages
         )
-    from redis.asyncio import Redis
+    from switchboard.stores.redis_conversations import GuardedConversationStore
 
-    from switchboard.stores.redis_conversations import RedisConversationStore
-
-    return RedisConversationStore(
-        Redis.from_url(settings.redis_url),
-        settings.redis_prefix,
-        settings.conversation_max_messages,
-        settings.conversation_ttl_s,
+    return GuardedConversationStore.on(
+        backbone, settings.conversation_max_messages, settings.conversation_ttl_s
     )
 
 
@@ -124,19 +121,20 @@ def _key_store(settings: Settings) -> KeyStore:
     return SqlKeyStore.from_settings(settings)
 
 
-def _limit_backends(settings: Settings, metrics: Metrics) -> LimitBackends:
+def _store_backbone(settings: Settings, metrics: Metrics) -> StoreBackbone | None:
+    """The Redis client every store shares, when a Redis URL is set; outages are counted."""
+    if settings.redis_url is None:
+        return None
+    from switchboard.stores.backbone import StoreBackbone
+
+    return StoreBackbone.from_settings(settings, metrics.limits_store_error)
+
+
+def _limit_backends(backbone: StoreBackbone | None) -> LimitBackends:
     """Limit stores (Redis when configured), imported only when something is limited."""
-    from switchboard.limits.backends import build_limit_backends
+    from switchboard.limits.backends import limit_backends
 
-    def on_store_error(kind: str) -> None:
-        metrics.limits_store_error(kind)
-        log.warning(
-            "shared limits store unreachable (%s); policy: %s", kind, settings.redis_down_policy
-        )
-
-    return build_limit_backends(
-        settings.redis_url, settings.redis_prefix, settings.redis_down_policy, on_store_error
-    )
+    return limit_backends(backbone)
 
 
 @dataclass
@@ -154,6 +152,7 @@ class Gateway:
     limits_stage: LimitsStage | None
     pipeline: Next
     conversations: ConversationStore
+    backbone: StoreBackbone | None = None  # the Redis client every store shares; None: no Redis
 
     @classmethod
     def build(cls, settings: Settings) -> Gateway:
@@ -171,8 +170,9 @@ class Gateway:
         auth_stages: list[Stage] = []
         limits_stage: LimitsStage | None = None
         quotas = any(d.rpm or d.tpm for d in deployments)
+        backbone = _store_backbone(settings, metrics)
         if settings.auth_required or settings.master_key is not None or quotas:
-            limits = _limit_backends(settings, metrics)
+            limits = _limit_backends(backbone)
         if settings.auth_required or settings.master_key is not None:
             keys = _key_store(settings)
             usage = UsageRecorder(keys)
@@ -198,10 +198,10 @@ class Gateway:
                 else None,
             ),
         )
-        conversations = conversation_store(settings)
+        conversations = conversation_store(settings, backbone)
         return cls(
             settings, catalogue, providers, metrics, bus, route, board, keys, limits, usage,
-            limits_stage, pipeline, conversations,
+            limits_stage, pipeline, conversations, backbone,
         )  # fmt: skip
 
     @property
@@ -228,6 +228,8 @@ class Gateway:
         if self.keys is not None:
             await self.keys.aclose()
         await self.conversations.aclose()
+        if self.backbone is not None:
+            await self.backbone.aclose()
 
     def readiness(self) -> dict[str, bool]:
         """Each deployment's readiness; the gateway is ready when every one is."""
@@ -241,8 +243,8 @@ class Gateway:
         if self.keys is not None:
             checks["database"] = await _answers(self.keys.get("readiness-probe"))
             serving = serving and checks["database"]
-        if self.limits is not None and self.limits.client is not None:
-            checks["redis"] = await _answers(self.limits.client.ping())
-            if self.settings.redis_down_policy == "closed":
+        if self.backbone is not None:
+            checks["redis"] = await _answers(self.backbone.client.ping())
+            if self.backbone.policy == "closed":
                 serving = serving and checks["redis"]
         return checks, serving
