@@ -234,6 +234,9 @@ class Settings(BaseSettings):
     conversation_max_messages: int = Field(40, ge=2)
     conversation_max_count: int = Field(10_000, ge=1)
     conversation_ttl_s: int = Field(24 * 3600, ge=1, description="Redis: forget idle chats")
+    ws_max_queued: int = Field(
+        16, ge=1, description="WebSocket: messages that may wait behind the reply in flight"
+    )
     catalogue: Catalogue | None = Field(None, description="set directly by tests and embedders")
 
     @property

@@ -10,6 +10,7 @@ SwitchboardError                      every error a client may see, rendered onc
 ├── NotFoundError           404       a resource that does not exist (or is switched off)
 │   └── ModelNotFound       404       the model name is not in the catalogue
 ├── PayloadTooLarge         413       request body over the configured limit
+├── ClientClosedRequest     499       the client went away before the reply (never delivered)
 ├── ServiceNotReady         503       a component (e.g. the local model) failed to load
 │   └── NoHealthyDeployment 503       every deployment of the model is open-circuited
 └── ProviderError           502       the upstream failed; provider secrets never reach `message`
@@ -21,6 +22,8 @@ SwitchboardError                      every error a client may see, rendered onc
 """
 
 from __future__ import annotations
+
+import math
 
 
 class SwitchboardError(Exception):
@@ -37,13 +40,17 @@ class SwitchboardError(Exception):
         param: str | None = None,
         code: str | None = None,
         headers: dict[str, str] | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
         if code is not None:
             self.code = code
-        self.headers: dict[str, str] = headers or {}
+        self.retry_after = retry_after
+        self.headers: dict[str, str] = dict(headers or {})
+        if retry_after is not None:
+            self.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
 
 
 class InvalidRequest(SwitchboardError):
@@ -95,6 +102,12 @@ class PayloadTooLarge(SwitchboardError):
     code = "request_too_large"
 
 
+class ClientClosedRequest(SwitchboardError):
+    status = 499  # nginx's convention
+    type = "invalid_request_error"
+    code = "client_closed_request"
+
+
 class ServiceNotReady(SwitchboardError):
     status = 503
     type = "server_error"
@@ -121,8 +134,9 @@ class ProviderError(SwitchboardError):
         param: str | None = None,
         code: str | None = None,
         headers: dict[str, str] | None = None,
+        retry_after: float | None = None,
     ) -> None:
-        super().__init__(message, param=param, code=code, headers=headers)
+        super().__init__(message, param=param, code=code, headers=headers, retry_after=retry_after)
         self.upstream_status = upstream_status
 
 
@@ -132,9 +146,7 @@ class UpstreamRateLimited(ProviderError):
     code = "rate_limit_exceeded"
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
-        headers = {"Retry-After": str(max(1, round(retry_after)))} if retry_after else {}
-        super().__init__(message, headers=headers, **kw)  # type: ignore[arg-type]
-        self.retry_after = retry_after
+        super().__init__(message, retry_after=retry_after or None, **kw)  # type: ignore[arg-type]
 
 
 class UpstreamTimeout(ProviderError):

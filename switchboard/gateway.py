@@ -12,13 +12,16 @@ from switchboard.config import Catalogue, Price, Settings
 from switchboard.observability.events import EventBus
 from switchboard.observability.metrics import Metrics
 from switchboard.observability.usage import UsageRecorder
-from switchboard.pipeline.auth import AuthStage
-from switchboard.pipeline.build import build_pipeline
+from switchboard.pipeline.account import AccountStage
+from switchboard.pipeline.auth import Authenticator, AuthStage
+from switchboard.pipeline.build import Stages, build_internal_pipeline, build_pipeline
 from switchboard.pipeline.call import CallStage
+from switchboard.pipeline.internal import InternalCalls
 from switchboard.pipeline.limits import LimitsStage
+from switchboard.pipeline.memory import MemoryStage
 from switchboard.pipeline.record import RecordStage
 from switchboard.pipeline.route import RouteStage, TierClassifier
-from switchboard.pipeline.stage import Next, Stage
+from switchboard.pipeline.stage import Next
 from switchboard.providers.base import Provider
 from switchboard.providers.registry import build_provider
 from switchboard.routing.breaker import BreakerPolicy
@@ -152,6 +155,8 @@ class Gateway:
     limits_stage: LimitsStage | None
     pipeline: Next
     conversations: ConversationStore
+    internal: InternalCalls  # the gateway's own calls, through the pipeline
+    authenticator: Authenticator | None  # None: API keys are off
     backbone: StoreBackbone | None = None  # the Redis client every store shares; None: no Redis
 
     @classmethod
@@ -165,9 +170,16 @@ class Gateway:
         deployments = [d for m in catalogue.models for d in m.deployments]
         board = HealthBoard(deployments, breaker_policy(settings))
         metrics.watch_circuits(board.circuit_states)
-        route = RouteStage(catalogue, providers, board, _classifier(settings, catalogue))
+        internal = InternalCalls()
+        route = RouteStage(
+            catalogue,
+            providers,
+            board,
+            _classifier(settings, catalogue),
+            ask=internal.asker("classifier"),
+        )
         keys, limits, usage = None, None, None
-        auth_stages: list[Stage] = []
+        auth: AuthStage | None = None
         limits_stage: LimitsStage | None = None
         quotas = any(d.rpm or d.tpm for d in deployments)
         backbone = _store_backbone(settings, metrics)
@@ -186,11 +198,17 @@ class Gateway:
                 catalogue.tenants,
                 settings.reserve_completion_tokens,
             )
-            auth_stages = [AuthStage(keys, required=True), limits_stage]
-        pipeline = build_pipeline(
+        authenticator = Authenticator(keys) if keys is not None else None
+        if settings.auth_required and authenticator is not None:
+            auth = AuthStage(authenticator)
+        conversations = conversation_store(settings, backbone)
+        stages = Stages(
             record=RecordStage(bus),
-            access=auth_stages,
+            auth=auth,
+            memory=MemoryStage(conversations),
+            limits=limits_stage,
             route=route,
+            account=AccountStage(),
             call=CallStage(
                 retry_policy(settings),
                 DeploymentQuota(limits.rate, settings.reserve_completion_tokens)
@@ -198,10 +216,11 @@ class Gateway:
                 else None,
             ),
         )
-        conversations = conversation_store(settings, backbone)
+        internal.bind(build_internal_pipeline(stages))
         return cls(
             settings, catalogue, providers, metrics, bus, route, board, keys, limits, usage,
-            limits_stage, pipeline, conversations, backbone,
+            limits_stage, build_pipeline(stages), conversations, internal, authenticator,
+            backbone,
         )  # fmt: skip
 
     @property

@@ -21,6 +21,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from switchboard.api.render import error_json
 from switchboard.config import Settings
 from switchboard.errors import InvalidRequest
+from switchboard.observability import log_redaction
 
 log = logging.getLogger("switchboard.server")
 
@@ -327,6 +328,8 @@ def server_config(app: Any, settings: Settings) -> uvicorn.Config:
 
 def serve(app: Any, settings: Settings) -> int:
     """Run until SIGTERM/SIGINT; the exit status."""
-    server = uvicorn.Server(server_config(app, settings))
+    server = uvicorn.Server(server_config(app, settings))  # configures uvicorn's log handlers
+    for name in ("", "uvicorn", "uvicorn.access"):
+        log_redaction.install(logging.getLogger(name))
     server.run()
     return 0 if server.started else STARTUP_FAILURE

@@ -1,16 +1,18 @@
-"""Access to the Gateway and a fresh RequestContext from inside a route."""
+"""From a connection to the pipeline: the Gateway, the caller's key, and a RequestContext."""
 
 from __future__ import annotations
 
-import time
-import uuid
+from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 
 from switchboard.domain import ChatRequest, EmbeddingRequest
 from switchboard.gateway import Gateway
 from switchboard.pipeline.auth import credential_from_headers
-from switchboard.pipeline.context import RequestContext
+from switchboard.pipeline.context import RequestContext, open_context
+
+if TYPE_CHECKING:
+    from switchboard.keys.models import ApiKey
 
 
 def gateway_of(conn: HTTPConnection) -> Gateway:
@@ -27,17 +29,29 @@ def credential_of(conn: HTTPConnection) -> str | None:
     return found
 
 
-def new_context(
-    conn: HTTPConnection, endpoint: str, request: ChatRequest | EmbeddingRequest
+async def caller_key(conn: HTTPConnection, gateway: Gateway) -> ApiKey | None:
+    """The caller's active key, from the headers alone, before any body is read; None when
+    API keys are off. Raises AuthenticationFailed (401) otherwise."""
+    if not gateway.settings.auth_required or gateway.authenticator is None:
+        return None
+    return await gateway.authenticator.authenticate(credential_of(conn))
+
+
+def request_context(
+    conn: HTTPConnection,
+    endpoint: str,
+    request: ChatRequest | EmbeddingRequest,
+    key: ApiKey | None,
 ) -> RequestContext:
-    """A context that starts when the request arrived, so parsing counts as overhead."""
-    state = conn.scope.get("state", {})
-    ctx = RequestContext(
-        request_id=state.get("request_id") or uuid.uuid4().hex,
-        endpoint=endpoint,
-        request=request,
-        started=state.get("started") or time.perf_counter(),
+    """A context that starts when the request arrived, so parsing counts as overhead; the
+    middleware renders its facts as headers."""
+    state = conn.scope.setdefault("state", {})
+    ctx = open_context(
+        endpoint,
+        request,
+        key=key,
+        request_id=state.get("request_id"),
+        started=state.get("started"),
     )
-    ctx.credential = credential_of(conn)
     state["ctx"] = ctx
     return ctx

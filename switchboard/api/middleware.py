@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import random
 import re
 import time
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from switchboard.api.headers import context_headers
+from switchboard.pipeline.context import new_request_id
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
@@ -35,7 +37,7 @@ class RequestIdMiddleware:
                     request_id = candidate
                 break
         if request_id is None:
-            request_id = f"{random.getrandbits(128):032x}"  # no syscall, unlike uuid4
+            request_id = new_request_id()
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["started"] = started
@@ -54,12 +56,11 @@ class RequestIdMiddleware:
                 ctx = state.get("ctx")
                 if ctx is not None:
                     overhead = ctx.overhead_ms()
-                    if ctx.response_headers:
+                    decided = context_headers(ctx)
+                    if decided:
                         present = {name.lower() for name, _ in headers}
-                        for key, value in ctx.response_headers.items():
-                            name = key.lower().encode("latin-1")
-                            if name not in present:  # the response's own value wins
-                                headers.append((name, value.encode("latin-1")))
+                        # the response's own value wins (e.g. an error's Retry-After)
+                        headers.extend(pair for pair in decided if pair[0] not in present)
                 else:
                     overhead = (time.perf_counter() - started) * 1000.0
                 headers.append((b"x-switchboard-overhead-ms", f"{overhead:.3f}".encode()))

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from switchboard.api.body import parse_body
-from switchboard.api.deps import gateway_of, new_context
+from switchboard.api.deps import caller_key, gateway_of, request_context
+from switchboard.api.disconnect import unless_disconnected
 from switchboard.api.render import (
     SSE_DONE,
     chat_response_json,
@@ -20,8 +21,10 @@ from switchboard.api.render import (
 )
 from switchboard.api.schemas import ChatCompletionIn, EmbeddingsIn
 from switchboard.api.streaming import EventStreamResponse
-from switchboard.domain import ChatChunk, ChatResponse, ChunkStream, EmbeddingResponse
-from switchboard.errors import SwitchboardError
+from switchboard.domain import ChatChunk, ChatResponse, ChunkStream, EmbeddingResponse, Reply
+from switchboard.errors import ModelNotFound, SwitchboardError
+from switchboard.gateway import Gateway
+from switchboard.pipeline.context import RequestContext
 
 router = APIRouter()
 
@@ -58,46 +61,66 @@ async def openai_sse(
         await stream.aclose()  # type: ignore[attr-defined]
 
 
+async def _reply_and_first_chunk(
+    gateway: Gateway, ctx: RequestContext
+) -> tuple[Reply, ChatChunk | None]:
+    """Run the pipeline and, for a stream, pull its first chunk, in one step that a client
+    disconnect can cancel."""
+    reply = await gateway.pipeline(ctx)
+    if isinstance(reply, ChatResponse | EmbeddingResponse):
+        return reply, None
+    return reply, await first_chunk(reply)
+
+
 async def chat_completions(request: Request) -> Response:
     gateway = gateway_of(request)
+    key = await caller_key(request, gateway)  # before the body: strangers cost no parsing
     body = await parse_body(request, ChatCompletionIn, gateway.settings.max_body_bytes)
     chat = body.to_domain()
-    ctx = new_context(request, "chat.completions", chat)
-    reply = await gateway.pipeline(ctx)
+    ctx = request_context(request, "chat.completions", chat, key)
+    reply, first = await unless_disconnected(request.receive, _reply_and_first_chunk(gateway, ctx))
     if isinstance(reply, ChatResponse):
         return json_response(chat_response_json(reply))
     assert not isinstance(reply, EmbeddingResponse)
-    first = await first_chunk(reply)
     return EventStreamResponse(openai_sse(first, reply, chat.include_usage))
 
 
 async def embeddings(request: Request) -> Response:
     gateway = gateway_of(request)
+    key = await caller_key(request, gateway)
     body = await parse_body(request, EmbeddingsIn, gateway.settings.max_body_bytes)
     embed = body.to_domain()
-    ctx = new_context(request, "embeddings", embed)
-    reply = await gateway.pipeline(ctx)
+    ctx = request_context(request, "embeddings", embed, key)
+    reply = await unless_disconnected(request.receive, gateway.pipeline(ctx))
     assert isinstance(reply, EmbeddingResponse)
     return json_response(embeddings_json(reply, embed.encoding_format))
 
 
+def _model_json(name: str) -> dict[str, object]:
+    return {"id": name, "object": "model", "created": 0, "owned_by": "switchboard"}
+
+
 @router.get("/v1/models")
 async def list_models(request: Request) -> Response:
+    """The catalogue; with API keys on, only the models the calling key may use."""
     gateway = gateway_of(request)
-    data = [
-        {"id": m.name, "object": "model", "created": 0, "owned_by": "switchboard"}
-        for m in gateway.catalogue.models
-    ]
+    key = await caller_key(request, gateway)
+    names = [m.name for m in gateway.catalogue.models]
+    data = [_model_json(n) for n in names if key is None or key.allows_model(n)]
     return json_response({"object": "list", "data": data})
 
 
 @router.get("/v1/models/{model_id:path}")
 async def get_model(request: Request, model_id: str) -> Response:
     gateway = gateway_of(request)
+    key = await caller_key(request, gateway)
+    if key is not None and not key.allows_model(model_id):  # to this key it does not exist
+        raise ModelNotFound(
+            f"The model `{model_id}` does not exist or you do not have access to it.",
+            param="model",
+        )
     model = gateway.route.resolve(model_id)
-    return json_response(
-        {"id": model.name, "object": "model", "created": 0, "owned_by": "switchboard"}
-    )
+    return json_response(_model_json(model.name))
 
 
 # The two hot routes are plain Starlette routes: they read and validate their own bodies, so

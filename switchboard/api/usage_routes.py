@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from switchboard.api.deps import credential_of, gateway_of
 from switchboard.api.openai_routes import json_response
-from switchboard.errors import AuthenticationFailed, InvalidRequest, NotFoundError
+from switchboard.errors import InvalidRequest, NotFoundError
 
 
 def _day(value: str | None, name: str) -> date | None:
@@ -27,14 +27,11 @@ router = APIRouter()
 @router.get("/v1/usage")
 async def own_usage(request: Request) -> Response:
     gateway = gateway_of(request)
-    store, recorder = gateway.keys, gateway.usage
-    if store is None or recorder is None:
+    store, recorder, auth = gateway.keys, gateway.usage, gateway.authenticator
+    if store is None or recorder is None or auth is None:
         raise NotFoundError("API keys are not enabled on this gateway, so there is no usage.")
-    credential = credential_of(request)
-    key = await store.authenticate(credential) if credential else None
+    key = await auth.authenticate(credential_of(request))
     now = datetime.now(UTC)
-    if key is None or key.status(now) != "active":
-        raise AuthenticationFailed("A valid API key is needed to read its usage.")
     since = _day(request.query_params.get("since"), "since")
     until = _day(request.query_params.get("until"), "until")
     await recorder.flush()  # include this replica's most recent requests

@@ -3,9 +3,11 @@
 Client -> server: `{"id", "message", "conversation_id"?, "model"?, "max_tokens"?, "temperature"?}`
 or `{"type": "cancel", "id"?}`. Server -> client: `ack`, then `token`... and `done` (with usage),
 or `error`. Messages are answered in the order they arrive: one sent while a reply streams is
-acknowledged and queued, never dropped. `cancel` stops the reply in flight (or drops a queued
-one by id) and is answered with an `error` whose code is `cancelled`. A disconnect cancels the
-upstream call.
+acknowledged and queued (up to `ws_max_queued` per connection; beyond that it is refused with
+an `error` whose code is `queue_full`). `cancel` stops the reply in flight (or drops a queued
+one by id) and is answered with an `error` whose code is `cancelled`. Each message is its own
+request (own id, clock, limits and accounting); the key is checked at the handshake and for
+every message. A disconnect cancels the upstream call and frees everything the reply held.
 """
 
 from __future__ import annotations
@@ -13,23 +15,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from switchboard.api.deps import credential_of, gateway_of, new_context
+from switchboard.api.deps import caller_key, gateway_of
 from switchboard.api.errors import invalid_from_validation
-from switchboard.api.render import error_json, usage_json
-from switchboard.conversation import finish_turn, start_turn
-from switchboard.domain import ChatResponse, EmbeddingResponse, Usage
-from switchboard.errors import InvalidRequest, SwitchboardError
+from switchboard.api.render import error_json
+from switchboard.api.turns import attach_turn, turn_request, turn_summary
+from switchboard.domain import ChatResponse, EmbeddingResponse
+from switchboard.errors import InvalidRequest, RateLimited, SwitchboardError
 from switchboard.gateway import Gateway
+from switchboard.pipeline.context import open_context
+
+if TYPE_CHECKING:
+    from switchboard.keys.models import ApiKey
 
 router = APIRouter()
 log = logging.getLogger("switchboard.api")
@@ -51,10 +55,12 @@ class WsChatIn(BaseModel):
 class Session:
     ws: WebSocket
     gateway: Gateway
+    key: ApiKey | None
+    max_queued: int
     queue: asyncio.Queue[WsChatIn] = field(default_factory=asyncio.Queue)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     current: tuple[str, asyncio.Task[None]] | None = None
-    dropped: set[str] = field(default_factory=set)
+    dropped: set[str] = field(default_factory=set)  # queued ids cancelled before their turn
 
     async def send(self, payload: dict[str, Any]) -> None:
         async with self.lock:
@@ -65,42 +71,30 @@ class Session:
 
 
 async def _reply(session: Session, msg: WsChatIn) -> None:
+    """One message, one request: its own id, clock and context, through the whole chain."""
     gateway = session.gateway
-    turn = await start_turn(
-        gateway.conversations,
+    chat = turn_request(
         message=msg.message,
         model=msg.model or gateway.default_model,
-        conversation_id=msg.conversation_id,
+        system=None,
         temperature=msg.temperature,
         max_tokens=msg.max_tokens,
         stream=True,
     )
-    ctx = new_context(session.ws, "ws.chat", turn.request)
+    ctx = open_context("ws.chat", chat, key=session.key)
+    attach_turn(ctx, msg.conversation_id)
     stream = await gateway.pipeline(ctx)
     assert not isinstance(stream, ChatResponse | EmbeddingResponse)
-    parts: list[str] = []
-    usage, finish = Usage(), None
     try:
         async for chunk in stream:
             for choice in chunk.choices:
                 if choice.content:
-                    parts.append(choice.content)
                     await session.send({"type": "token", "id": msg.id, "content": choice.content})
-                finish = choice.finish_reason or finish
-            usage = chunk.usage or usage
     finally:
         await stream.aclose()  # type: ignore[attr-defined]
-    await finish_turn(gateway.conversations, turn, "".join(parts))
-    await session.send(
-        {
-            "type": "done",
-            "id": msg.id,
-            "conversation_id": turn.conversation_id,
-            "finish_reason": finish,
-            "usage": usage_json(usage),
-            "latency_ms": round((time.perf_counter() - ctx.started) * 1000.0, 3),
-        }
-    )
+    finish = ctx.reply.finish_reason() if ctx.reply is not None else None
+    summary = turn_summary(ctx, ctx.model, finish)
+    await session.send({"type": "done", "id": msg.id, **summary})
 
 
 async def _serve(session: Session) -> None:
@@ -117,6 +111,8 @@ async def _serve(session: Session) -> None:
         except asyncio.CancelledError:
             if not task.cancelled():
                 task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task  # let the reply release what it holds before the worker ends
                 raise  # the worker itself is being cancelled (disconnect)
             await session.send_error(msg.id, InvalidRequest("reply cancelled", code="cancelled"))
         except SwitchboardError as exc:
@@ -128,61 +124,74 @@ async def _serve(session: Session) -> None:
             session.current = None
 
 
-def _cancel(session: Session, message_id: str | None) -> None:
+def _cancel(session: Session, message_id: object) -> None:
+    if message_id is not None and not isinstance(message_id, str):
+        raise InvalidRequest("`id` of a cancel must be a string", param="id")
     if session.current is not None and message_id in (None, session.current[0]):
         session.current[1].cancel()
-    elif message_id is not None:
-        session.dropped.add(message_id)
+    elif message_id is not None and len(session.dropped) < session.queue.qsize():
+        session.dropped.add(message_id)  # bounded: never more than there are queued messages
+
+
+def _parse(raw: str | bytes | None) -> dict[str, Any]:
+    if raw is None:
+        raise InvalidRequest("send each message as a text frame holding a JSON object")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise InvalidRequest("message is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidRequest("each message must be a JSON object")
+    return data
 
 
 async def _read(session: Session) -> None:
     while True:
-        raw = await session.ws.receive_text()
+        frame = await session.ws.receive()
+        if frame["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(frame.get("code", 1000))
+        data: dict[str, Any] = {}
         try:
-            data = orjson.loads(raw)
-            if not isinstance(data, dict):
-                raise InvalidRequest("each message must be a JSON object")
+            data = _parse(frame.get("text"))
             if data.get("type") == "cancel":
                 _cancel(session, data.get("id"))
                 continue
             msg = WsChatIn.model_validate(data)
-        except orjson.JSONDecodeError:
-            await session.send_error(None, InvalidRequest("message is not valid JSON"))
-            continue
+            if session.queue.qsize() >= session.max_queued:
+                raise RateLimited(
+                    f"at most {session.max_queued} messages may wait on one connection",
+                    code="queue_full",
+                )
         except ValidationError as exc:
-            await session.send_error(data.get("id"), invalid_from_validation(exc))
+            message_id = data.get("id")
+            await session.send_error(
+                message_id if isinstance(message_id, str) else None, invalid_from_validation(exc)
+            )
             continue
-        except InvalidRequest as exc:
-            await session.send_error(None, exc)
+        except SwitchboardError as exc:
+            message_id = data.get("id")
+            await session.send_error(message_id if isinstance(message_id, str) else None, exc)
             continue
         await session.send({"type": "ack", "id": msg.id})
         session.queue.put_nowait(msg)
 
 
-async def _key_is_valid(ws: WebSocket, gateway: Gateway) -> bool:
-    credential = credential_of(ws)
-    if gateway.keys is None or credential is None:
-        return False
-    key = await gateway.keys.authenticate(credential)
-    return key is not None and key.status(datetime.now(UTC)) == "active"
-
-
 @router.websocket("/ws/chat/{client_id}")
 async def ws_chat(ws: WebSocket, client_id: str) -> None:
     gateway = gateway_of(ws)
-    if gateway.settings.auth_required and not await _key_is_valid(ws, gateway):
+    try:
+        key = await caller_key(ws, gateway)
+    except SwitchboardError:
         await ws.close(code=1008, reason="missing or invalid API key")  # refuses the handshake
         return
     await ws.accept()
-    session = Session(ws, gateway)
+    session = Session(ws, gateway, key, gateway.settings.ws_max_queued)
     worker = asyncio.create_task(_serve(session))
     try:
         await _read(session)
     except WebSocketDisconnect:
         pass
     finally:
-        if session.current is not None:
-            session.current[1].cancel()
         worker.cancel()
         with contextlib.suppress(BaseException):
             await worker

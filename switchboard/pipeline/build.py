@@ -1,12 +1,17 @@
-"""The chain of stages, read top to bottom in the order a request passes them."""
+"""The chains of stages, read top to bottom in the order a request passes them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 from switchboard.domain import Reply
+from switchboard.pipeline.account import AccountStage
+from switchboard.pipeline.auth import AuthStage
 from switchboard.pipeline.call import CallStage
 from switchboard.pipeline.context import RequestContext
+from switchboard.pipeline.limits import LimitsStage
+from switchboard.pipeline.memory import MemoryStage
 from switchboard.pipeline.record import RecordStage
 from switchboard.pipeline.route import RouteStage
 from switchboard.pipeline.stage import Next, Stage
@@ -16,25 +21,42 @@ async def _end_of_chain(ctx: RequestContext) -> Reply:
     raise RuntimeError("the pipeline ended without a stage answering")
 
 
-def chain(stages: list[Stage]) -> Next:
-    """Wrap the stages around each other, the first in the list outermost (like Starlette)."""
+def chain(stages: list[Stage | None]) -> Next:
+    """Wrap the stages around each other, the first in the list outermost (like Starlette);
+    a None is a stage switched off by configuration."""
     handler: Next = _end_of_chain
-    for stage in reversed(stages):
+    for stage in reversed([s for s in stages if s is not None]):
         handler = partial(stage, call_next=handler)
     return handler
 
 
-def build_pipeline(
-    *, record: RecordStage, access: list[Stage], route: RouteStage, call: CallStage
-) -> Next:
-    """`access` is [AuthStage, LimitsStage] when API keys are required, else empty."""
+@dataclass
+class Stages:
+    record: RecordStage
+    auth: AuthStage | None  # None: API keys are off
+    memory: MemoryStage
+    limits: LimitsStage | None
+    route: RouteStage
+    account: AccountStage
+    call: CallStage
+
+
+def build_pipeline(s: Stages) -> Next:
+    """Every way in (JSON, SSE, the simple API, each WebSocket message, a worker's job)."""
     return chain(
         [
-            record,  # metrics, usage and cost for everything below, errors included
-            *access,  # auth: API key -> ctx.key (401 / 403); limits: budget, rpm/tpm,
-            #           concurrency reserved now and settled at the end (402 / 429)
+            s.record,  # one RequestFinished event: metrics, usage and cost, errors included
+            s.auth,  # credential -> ctx.key, model permission (401 / 403)
+            s.memory,  # a stored conversation's history in, the finished exchange out
+            s.limits,  # budget, rpm/tpm, concurrency: reserved now, settled at the end (402/429)
             # the cache stage slots in here
-            route,  # model name (-> complexity tier) -> ordered deployment plan
-            call,  # try the plan with retries and failover
+            s.route,  # model name (-> complexity tier) -> ordered deployment plan
+            s.account,  # the one accountant: ctx.usage, ctx.reply, first-token time
+            s.call,  # try the plan with retries and failover
         ]
     )
+
+
+def build_internal_pipeline(s: Stages) -> Next:
+    """The gateway's own calls (pipeline/internal.py): no key, no memory, no key limits."""
+    return chain([s.record, s.route, s.account, s.call])

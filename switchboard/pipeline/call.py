@@ -141,8 +141,6 @@ class CallStage:
     ) -> Reply:
         ctx.attempts += 1
         ctx.deployment = cand.deployment
-        ctx.response_headers["x-switchboard-deployment"] = cand.deployment.id
-        ctx.response_headers["x-switchboard-attempts"] = str(ctx.attempts)
         request, health = ctx.request, cand.health
         health.started()
         t0 = time.perf_counter()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from switchboard.config import Price, TenantLimits
 from switchboard.domain import (
@@ -26,11 +26,10 @@ from switchboard.domain import (
 from switchboard.errors import BudgetExceeded, RateLimited, ServiceNotReady
 from switchboard.keys.models import ApiKey
 from switchboard.limits.types import Decision, Limit, Reservation
-from switchboard.pipeline.context import RequestContext
+from switchboard.pipeline.context import RequestContext, new_request_id
 from switchboard.pipeline.stage import Next
-from switchboard.pipeline.tokens import estimate_prompt_tokens
 from switchboard.pricing import cost_micro
-from switchboard.ratelimit_headers import ratelimit_headers
+from switchboard.tokens import estimate_prompt_tokens
 
 if TYPE_CHECKING:
     from switchboard.keys.store import KeyStore
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger("switchboard.limits")
+STORE_RETRY_S = 2.0  # Retry-After when the limits store is down under the closed policy
 
 
 @dataclass(slots=True)
@@ -99,9 +99,9 @@ class LimitsStage:
             else:  # at most one of them applies: no tasks to spawn
                 await self._reserve_budget(ctx, key, holds, Usage(prompt, reply_cap))
                 await self._reserve_rate(ctx, key, holds, prompt + reply_cap)
-            await self._acquire_slot(ctx, key, holds)
+            await self._acquire_slot(key, holds)
         except BaseException:
-            await self._settle(holds, ctx, None)
+            await self._finish(holds, ctx, None)
             raise
         try:
             reply = await call_next(ctx)
@@ -109,7 +109,7 @@ class LimitsStage:
             await self._finish(holds, ctx, None)
             raise
         if isinstance(reply, ChatResponse | EmbeddingResponse):
-            await self._finish(holds, ctx, reply.usage)
+            await self._finish(holds, ctx, ctx.usage)
             return reply
         return self._settle_after(ctx, holds, reply)
 
@@ -120,14 +120,22 @@ class LimitsStage:
     async def _finish(self, holds: Holds, ctx: RequestContext, usage: Usage | None) -> None:
         """Free the concurrency slot now; settle tokens and spend after the response is on its
         way: the reservations hold the worst case, so a late settle can only free capacity."""
+        release = None
         if holds.lease_scope is not None:
             scope, holds.lease_scope = holds.lease_scope, None
-            await self._b.concurrency.release(scope, holds.lease_id)
-        if holds.rate is None and holds.spend_scope is None:
-            return
-        task = asyncio.get_running_loop().create_task(self._settle(holds, ctx, usage))
+            release = self._track(self._b.concurrency.release(scope, holds.lease_id))
+        if holds.rate is not None or holds.spend_scope is not None:
+            self._track(self._settle(holds, ctx, usage))
+        if release is not None:
+            # tasks of their own: a second cancellation of the request (a client that goes
+            # away while the request is already unwinding) cannot interrupt them
+            await asyncio.shield(release)
+
+    def _track(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(work)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+        return task
 
     async def drain(self) -> None:
         """Wait for settles still in flight (at shutdown)."""
@@ -137,18 +145,12 @@ class LimitsStage:
     async def _settle_after(
         self, ctx: RequestContext, holds: Holds, stream: ChunkStream
     ) -> ChunkStream:
-        usage: Usage | None = None
-        pieces = 0
         try:
             async for chunk in stream:
-                usage = chunk.usage or usage
-                pieces += sum(1 for c in chunk.choices if c.content or c.tool_calls)
                 yield chunk
         finally:
-            await stream.aclose()  # type: ignore[attr-defined]
-            if usage is None and pieces:
-                usage = Usage(estimate_prompt_tokens(ctx.request), pieces)
-            await self._finish(holds, ctx, usage)
+            await stream.aclose()  # type: ignore[attr-defined]  # the accountant sets ctx.usage
+            await self._finish(holds, ctx, ctx.usage)
 
     async def _reserve_budget(
         self, ctx: RequestContext, key: ApiKey, holds: Holds, worst: Usage
@@ -168,7 +170,7 @@ class LimitsStage:
             decision = await self._b.spend.reserve(scope, period, amount, budget)
         if decision.unavailable:
             raise ServiceNotReady(
-                "Budget store unavailable; try again shortly.", headers={"Retry-After": "2"}
+                "Budget store unavailable; try again shortly.", retry_after=STORE_RETRY_S
             )
         if not decision.allowed:
             raise BudgetExceeded(
@@ -187,37 +189,36 @@ class LimitsStage:
         if not limits:
             return
         decision: Decision = await self._b.rate.reserve(limits, tokens)
-        headers = ratelimit_headers(decision)
-        ctx.response_headers.update(headers)
+        ctx.ratelimit = decision
         if decision.unavailable:
             raise ServiceNotReady(
-                "Rate-limit store unavailable; try again shortly.", headers={"Retry-After": "2"}
+                "Rate-limit store unavailable; try again shortly.", retry_after=STORE_RETRY_S
             )
         if not decision.allowed:
             raise RateLimited(
                 "Rate limit reached for this API key; retry after the time in Retry-After.",
-                headers=headers,
+                retry_after=decision.retry_after_s,
             )
         holds.rate = decision.reservation
 
-    async def _acquire_slot(self, ctx: RequestContext, key: ApiKey, holds: Holds) -> None:
+    async def _acquire_slot(self, key: ApiKey, holds: Holds) -> None:
         if key.max_concurrency is None:
             return
         scope = f"key:{key.id}"
-        if not await self._b.concurrency.acquire(scope, key.max_concurrency, ctx.request_id):
+        lease_id = new_request_id()  # the gateway's own: a client-sent request id is no lease
+        # held before asking, so an acquire interrupted in flight is still released
+        holds.lease_scope, holds.lease_id = scope, lease_id
+        if not await self._b.concurrency.acquire(scope, key.max_concurrency, lease_id):
+            holds.lease_scope = None
             raise RateLimited(
                 f"Too many concurrent requests for this API key (limit {key.max_concurrency}).",
                 code="concurrency_limit_exceeded",
-                headers={"Retry-After": "1"},
+                retry_after=1,
             )
-        holds.lease_scope, holds.lease_id = scope, ctx.request_id
 
     async def _settle(self, holds: Holds, ctx: RequestContext, usage: Usage | None) -> None:
-        """Release what was held, charging the real usage (none for a failed request)."""
+        """Settle tokens and spend with the real usage (none for a failed request)."""
         steps = []
-        if holds.lease_scope is not None:
-            steps.append(self._b.concurrency.release(holds.lease_scope, holds.lease_id))
-            holds.lease_scope = None
         if holds.rate is not None:
             steps.append(self._b.rate.settle(holds.rate, usage.total_tokens if usage else 0))
             holds.rate = None

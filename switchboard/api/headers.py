@@ -1,10 +1,12 @@
-"""OpenAI-style `x-ratelimit-*` headers from a rate-limit decision."""
+"""The response headers that say what the pipeline decided, rendered from the context's typed
+fields: who served (`x-switchboard-deployment`, attempts, tier) and OpenAI's `x-ratelimit-*`."""
 
 from __future__ import annotations
 
 import math
 
 from switchboard.limits.types import Decision
+from switchboard.pipeline.context import RequestContext
 
 
 def duration(seconds: float) -> str:
@@ -29,3 +31,17 @@ def ratelimit_headers(decision: Decision) -> dict[str, str]:
     if not decision.allowed:
         headers["retry-after"] = str(max(1, math.ceil(decision.retry_after_s)))
     return headers
+
+
+def context_headers(ctx: RequestContext) -> list[tuple[bytes, bytes]]:
+    """Raw header pairs (lower-case names) for what this request's stages decided."""
+    out: list[tuple[bytes, bytes]] = []
+    if ctx.attempts and ctx.deployment is not None:
+        out.append((b"x-switchboard-deployment", ctx.deployment.id.encode("latin-1")))
+        out.append((b"x-switchboard-attempts", str(ctx.attempts).encode()))
+    if ctx.tier is not None:
+        out.append((b"x-switchboard-tier", ctx.tier.encode()))
+    if ctx.ratelimit is not None:
+        for name, value in ratelimit_headers(ctx.ratelimit).items():
+            out.append((name.encode(), value.encode("latin-1")))
+    return out

@@ -1,8 +1,9 @@
-"""Cheap token estimates for reservations made before the upstream reports real usage."""
+"""Cheap token estimates: for reservations made before the upstream reports real usage, and
+the one estimate of a reply's usage when the upstream reports none."""
 
 from __future__ import annotations
 
-from switchboard.domain import ChatRequest, EmbeddingRequest
+from switchboard.domain import ChatRequest, EmbeddingRequest, Usage
 
 _CHARS_PER_TOKEN = 4
 _PER_MESSAGE = 4  # role and separators
@@ -17,3 +18,8 @@ def estimate_prompt_tokens(request: ChatRequest | EmbeddingRequest) -> int:
         )
     chars = sum(len(m.text()) for m in request.messages)
     return chars // _CHARS_PER_TOKEN + _PER_MESSAGE * len(request.messages) + 1
+
+
+def estimate_usage(request: ChatRequest | EmbeddingRequest, completion_pieces: int) -> Usage:
+    """Usage for a reply whose upstream reported none: the prompt estimate, one token a delta."""
+    return Usage(estimate_prompt_tokens(request), completion_pieces)
