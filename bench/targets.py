@@ -168,9 +168,7 @@ class Launcher:
             return None
 
 
-def start_targets(
-    launcher: Launcher, tokens: int, redis_url: str | None = None
-) -> list[Server]:
+def start_targets(launcher: Launcher, tokens: int, redis_url: str | None = None) -> list[Server]:
     """The mock first (the direct target), then each proxy in front of it; each keyed target
     carries its own API key in `Server.headers`."""
     mock = launcher.mock(tokens)

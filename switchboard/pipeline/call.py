@@ -79,7 +79,7 @@ async def _served_stream(
         if outcome is None:
             health.abandoned()  # the client went away: says nothing about the upstream
         else:
-            health.finished(success=outcome, latency_s=ttft_s, tokens=tokens)
+            health.finished(success=outcome, latency_s=ttft_s)
         await settle(tokens)
 
 
@@ -164,12 +164,7 @@ class CallStage:
                 reply = await cand.provider.embed(request)
             else:
                 reply = await cand.provider.chat(request)
-            usage = reply.usage  # counts against the deployment's tokens-per-minute quota
-            health.finished(
-                success=True,
-                latency_s=time.perf_counter() - t0,
-                tokens=usage.total_tokens if usage is not None else 0,
-            )
+            health.finished(success=True, latency_s=time.perf_counter() - t0)
             return reply
         except ProviderError as exc:
             health.finished(success=not exc.retryable, latency_s=None)

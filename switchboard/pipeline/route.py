@@ -12,7 +12,6 @@ from switchboard.errors import (
     InvalidRequest,
     ModelNotFound,
     NoHealthyDeployment,
-    UpstreamRateLimited,
 )
 from switchboard.pipeline.context import RequestContext
 from switchboard.pipeline.stage import Next
@@ -66,29 +65,21 @@ class RouteStage:
     def plan(self, model: ModelConfig) -> list[Candidate]:
         """The model's usable deployments in strategy order, then each fallback model's.
 
-        Deployments whose breaker is open or whose known quota is used up are left out; when
-        that leaves nothing, the request fails fast instead of waiting on a dead upstream.
+        Deployments whose breaker is open are left out; when that leaves nothing, the request
+        fails fast instead of waiting on a dead upstream. (A deployment at its known quota is
+        skipped by the call stage, which draws on the shared quota.)
         """
         plan: list[Candidate] = []
-        skipped_for_quota = False
         for m in [model, *(self._models[name] for name in model.fallbacks)]:
             healths = [self._board[d.id] for d in m.deployments]
             for h in order_deployments(healths, m.strategy, self._rng):
-                if not h.breaker.available():
-                    continue
-                if not h.has_capacity():
-                    skipped_for_quota = True
-                    continue
-                plan.append(Candidate(m.name, h, self._providers[h.deployment.id]))
+                if h.breaker.available():
+                    plan.append(Candidate(m.name, h, self._providers[h.deployment.id]))
         if plan:
             return plan
-        if skipped_for_quota:
-            raise UpstreamRateLimited(
-                f"every deployment of model {model.name!r} is at its quota", retry_after=1
-            )
         raise NoHealthyDeployment(
             f"every deployment of model {model.name!r} is failing; try again shortly",
-            headers={"Retry-After": "1"},
+            retry_after=1,
         )
 
     async def _tier_model(self, ctx: RequestContext, model: ModelConfig) -> ModelConfig:

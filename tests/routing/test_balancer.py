@@ -85,21 +85,6 @@ def test_latency_prefers_fastest_after_exploring() -> None:
     assert orders(b, "latency") == {("d0", "d1")}
 
 
-def test_rpm_capacity() -> None:
-    now = [1000.0]
-    b = board({"rpm": 2}, clock=lambda: now[0])
-    h = b["d0"]
-    assert h.has_capacity()
-    h.started()
-    now[0] += 30
-    h.started()
-    assert not h.has_capacity()
-    now[0] += 30.5  # the first request has left the minute
-    assert h.has_capacity()
-    h.started()
-    assert not h.has_capacity()
-
-
 def test_retry_policy_delays() -> None:
     policy = RetryPolicy(rounds=2, backoff_s=0.1, backoff_max_s=0.3, retry_after_max_s=2)
     rng = random.Random(0)
@@ -115,18 +100,3 @@ def test_retry_policy_delays() -> None:
     assert policy.delay(3, None, rng) is None  # out of rounds
     assert policy.delay(1, 1.5, rng) == 1.5  # Retry-After honoured
     assert policy.delay(1, 30, rng) is None  # too long to wait: give up now
-
-
-def test_tpm_capacity_counts_reported_tokens() -> None:
-    now = [1000.0]
-    b = board({"tpm": 100}, clock=lambda: now[0])
-    h = b["d0"]
-    h.started()
-    h.finished(success=True, latency_s=0.1, tokens=60)
-    assert h.has_capacity()
-    now[0] += 30
-    h.started()
-    h.finished(success=True, latency_s=0.1, tokens=60)
-    assert not h.has_capacity()
-    now[0] += 30.5  # the first 60 tokens have left the minute
-    assert h.has_capacity()
