@@ -107,3 +107,20 @@ def test_router_lists_as_a_model_and_refuses_embeddings(routed: GatewayServer) -
     assert "auto" in ids
     resp = httpx.post(routed.url + "/embeddings", json={"model": "auto", "input": "x"})
     assert resp.status_code == 400 and resp.json()["error"]["param"] == "model"
+
+
+def test_llm_classifier_call_goes_through_the_pipeline(routed: GatewayServer) -> None:
+    """The judge is asked as the internal endpoint `internal.classifier`: recorded, routed and
+    called with breakers and retries like any request, never around the pipeline."""
+
+    def judged() -> float:
+        for line in httpx.get(f"http://127.0.0.1:{routed.port}/metrics").text.splitlines():
+            if line.startswith("switchboard_requests_total{") and (
+                'endpoint="internal.classifier"' in line and 'model="judge"' in line
+            ):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    before = judged()
+    ask(routed, "auto-llm", "hi there!")
+    assert judged() == before + 1
