@@ -24,6 +24,7 @@ from switchboard.keys.errors import NotFound
 from switchboard.keys.models import ApiKey, key_json
 from switchboard.keys.spec import KeySpec, check_text
 from switchboard.keys.usage_report import GroupBy, summarize, totals
+from switchboard.pipeline.auth import bearer_token
 
 if TYPE_CHECKING:
     from switchboard.keys.store import KeyStore
@@ -46,10 +47,8 @@ def require_master_key(request: Request) -> None:
     expected = master.get_secret_value() if master is not None else ""
     if not expected:
         raise NotFound(f"Unknown path: {request.url.path}")
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        token.strip().encode(), expected.encode()
-    ):
+    token = bearer_token(request.headers.get("authorization")) or ""
+    if not hmac.compare_digest(token.encode(), expected.encode()):
         raise AuthenticationFailed(
             "Admin API: send the master key as 'Authorization: Bearer <key>'.",
             code="invalid_master_key",

@@ -12,6 +12,7 @@ from switchboard import __version__
 from switchboard.api.deps import gateway_of
 from switchboard.api.openai_routes import json_response
 from switchboard.errors import AuthenticationFailed
+from switchboard.pipeline.auth import bearer_token
 
 router = APIRouter()
 
@@ -44,7 +45,7 @@ async def metrics(request: Request) -> Response:
     gateway = gateway_of(request)
     token = gateway.settings.metrics_token
     if token is not None:
-        sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        sent = bearer_token(request.headers.get("authorization")) or ""
         if not hmac.compare_digest(sent.encode(), token.get_secret_value().encode()):
             raise AuthenticationFailed("This metrics endpoint needs its bearer token.")
     return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -23,6 +23,7 @@ import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from switchboard.api.body import load_json_object
 from switchboard.api.deps import caller_key, gateway_of
 from switchboard.api.errors import invalid_from_validation
 from switchboard.api.render import error_json
@@ -133,16 +134,11 @@ def _cancel(session: Session, message_id: object) -> None:
         session.dropped.add(message_id)  # bounded: never more than there are queued messages
 
 
-def _parse(raw: str | bytes | None) -> dict[str, Any]:
+def _parse(raw: str | None) -> dict[str, Any]:
+    """A text frame holding one JSON object, bounded like an HTTP body (depth)."""
     if raw is None:
         raise InvalidRequest("send each message as a text frame holding a JSON object")
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise InvalidRequest("message is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidRequest("each message must be a JSON object")
-    return data
+    return load_json_object(raw.encode())
 
 
 async def _read(session: Session) -> None:

@@ -50,3 +50,13 @@ def test_queue_behind_a_reply_is_bounded(hostile_gateway: Any) -> None:
         ws.send(json.dumps({"type": "cancel", "id": "slow"}))
         cancelled = _events_until(ws, lambda e: e["type"] == "error" and e["id"] == "slow")
         assert cancelled[-1]["error"]["code"] == "cancelled"
+
+
+def test_deeply_nested_message_is_an_error_not_a_crash(hostile_gateway: Any) -> None:
+    with _socket(hostile_gateway) as ws:
+        ws.send('{"id": "deep", "message": "x", "extra": ' + "[" * 300 + "]" * 300 + "}")
+        error = json.loads(ws.recv(timeout=10))
+        assert error["type"] == "error" and error["error"]["code"] == "invalid_json"
+        ws.send(json.dumps({"id": "ok", "message": "still there?"}))
+        done = _events_until(ws, lambda e: e["type"] in ("done", "error"))[-1]
+        assert done["type"] == "done"
