@@ -3,6 +3,9 @@
 A non-streamed reply (or a stream before its first token) would otherwise hold the upstream
 call and the key's concurrency slot for the whole upstream timeout after the client left.
 Once the response starts, EventStreamResponse watches the connection itself.
+
+The watcher starts only once the work has taken `WATCH_AFTER_S`: a fast reply costs one timer,
+not a task, and a client that leaves is noticed at most that much later.
 """
 
 from __future__ import annotations
@@ -16,6 +19,32 @@ from starlette.types import Receive
 from switchboard.errors import ClientClosedRequest
 
 T = TypeVar("T")
+WATCH_AFTER_S = 0.05
+
+
+class _Watch:
+    __slots__ = ("gone", "task", "timer", "worker")
+
+    def __init__(self, receive: Receive, worker: asyncio.Task[object]) -> None:
+        self.gone = False
+        self.worker = worker
+        self.task: asyncio.Task[None] | None = None
+        loop = asyncio.get_running_loop()
+        self.timer = loop.call_later(WATCH_AFTER_S, self._start, receive)
+
+    def _start(self, receive: Receive) -> None:
+        self.task = asyncio.get_running_loop().create_task(self._watch(receive))
+
+    async def _watch(self, receive: Receive) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self.gone = True
+        self.worker.cancel()
+
+    def stop(self) -> None:
+        self.timer.cancel()
+        if self.task is not None:
+            self.task.cancel()
 
 
 async def unless_disconnected(receive: Receive, work: Awaitable[T]) -> T:
@@ -23,23 +52,15 @@ async def unless_disconnected(receive: Receive, work: Awaitable[T]) -> T:
     leases are released, the upstream call is closed) and raise ClientClosedRequest. The
     request body must have been read already."""
     worker = asyncio.current_task()
-    gone = False
-
-    async def watch() -> None:
-        nonlocal gone
-        while (await receive())["type"] != "http.disconnect":
-            pass
-        gone = True
-        if worker is not None:
-            worker.cancel()
-
-    watcher = asyncio.get_running_loop().create_task(watch())
+    if worker is None:
+        return await work
+    watch = _Watch(receive, worker)
     try:
         return await work
     except asyncio.CancelledError:
-        if not gone or worker is None:
+        if not watch.gone:
             raise
         worker.uncancel()
         raise ClientClosedRequest("The client closed the connection.") from None
     finally:
-        watcher.cancel()
+        watch.stop()
