@@ -80,6 +80,35 @@ class _Refused(Exception):
         self.response = response
 
 
+@dataclass(slots=True)
+class _Reading:
+    """What a connection is reading, and by when (one slotted object: uvicorn's protocol already
+    has so many attributes that more would slow every attribute access on the hot path)."""
+
+    limits: ConnectionLimits
+    state: int = _NEW
+    size: int = 0  # bytes of the read being parsed
+    counting: bool = False  # that read began inside the current head
+    head_deadline: float = 0.0  # 0: not yet set for this head
+    head_read: int = 0  # raw bytes of reads that held only the current head
+    head_bound: int = 0  # raw bytes of every read since the head began: a bound on its size
+    body_started: float = 0.0
+    body_read: int = 0
+    body_progress: float = 0.0
+    timer: asyncio.TimerHandle | None = None
+    timer_at: float = 0.0
+    linger_left: int = 0
+
+    def body_deadline(self) -> float:
+        """No progress for body_timeout_s, or slower than body_min_rate once it has passed."""
+        limits = self.limits
+        stalled = self.body_progress + limits.body_timeout_s
+        if limits.body_min_rate == 0:
+            return stalled
+        slow = self.body_started + limits.body_timeout_s + self.body_read / limits.body_min_rate
+        return min(stalled, slow)
+
+
 class GuardedProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a bounded request head and read deadlines.
 
@@ -91,39 +120,28 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._state = _NEW
-        self._head_deadline = 0.0  # 0: not yet set for this head
-        self._head_read = 0  # raw bytes of reads that held only the current head
-        self._head_bound = 0  # raw bytes of every read since the head began: a bound on its size
-        self._read_size = 0  # bytes of the read being parsed
-        self._max_headers = self.limits.max_headers
-        self._max_head_bytes = self.limits.max_head_bytes
-        self._counting = False
-        self._body_started = 0.0
-        self._body_read = 0
-        self._body_progress = 0.0
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at = 0.0
-        self._linger_left = 0
+        self._r = _Reading(self.limits)
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._head_deadline = self.loop.time() + self.limits.head_timeout_s
-        self._arm(self._head_deadline)
+        r = self._r
+        r.head_deadline = self.loop.time() + r.limits.head_timeout_s
+        self._arm(r.head_deadline)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        state = self._state
+        r = self._r
+        state = r.state
         if state == _CLOSING:
             self._drop(len(data))
             return
         self._unset_keepalive_if_required()
-        self._counting = state != _BODY
-        self._read_size = len(data)
+        r.counting = state != _BODY
+        r.size = len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
@@ -143,27 +161,28 @@ class GuardedProtocol(HttpToolsProtocol):
             else:
                 self._unsupported_upgrade_warning()
             return
-        if self._state == _HEAD:
+        if r.state == _HEAD:
             self._head_arrived(len(data))
-        elif self._state == _BODY:
+        elif r.state == _BODY:
             self._body_arrived(len(data), state == _BODY)
 
     def handle_websocket_upgrade(self) -> None:
         self._disarm()
-        self._state = _CLOSING
+        self._r.state = _CLOSING
         super().handle_websocket_upgrade()
 
     # httptools callbacks
     def on_message_begin(self) -> None:
         HttpToolsProtocol.on_message_begin(self)
-        if self._state == _IDLE:
-            self._head_deadline = 0.0  # set once the head is seen to span reads
-        self._state = _HEAD
-        self._head_read = self._head_bound = 0
+        r = self._r
+        if r.state == _IDLE:
+            r.head_deadline = 0.0  # set once the head is seen to span reads
+        r.state = _HEAD
+        r.head_read = r.head_bound = 0
 
     def on_header(self, name: bytes, value: bytes) -> None:
         headers = self.headers
-        if len(headers) >= self._max_headers:
+        if len(headers) >= self._r.limits.max_headers:
             raise _Refused(TOO_MANY_HEADERS)
         name = name.lower()  # the rest as uvicorn's on_header, inlined: it runs for every header
         if name == b"expect" and value.lower() == b"100-continue":
@@ -171,98 +190,96 @@ class GuardedProtocol(HttpToolsProtocol):
         headers.append((name, value))
 
     def on_headers_complete(self) -> None:
-        if self._head_bound + self._read_size > self._max_head_bytes:
+        r = self._r
+        if r.head_bound + r.size > r.limits.max_head_bytes:
             self._check_head_size()  # only a head that arrived with this many bytes can be over
-        self._state = _BODY
-        self._counting = False
-        self._body_started = 0.0
+        r.state = _BODY
+        r.counting = False
+        r.body_started = 0.0
         HttpToolsProtocol.on_headers_complete(self)
 
     def on_message_complete(self) -> None:
-        self._state = _IDLE
+        self._r.state = _IDLE
         HttpToolsProtocol.on_message_complete(self)
 
     # limits
     def _check_head_size(self) -> None:
         size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
-        if size > self._max_head_bytes:
+        if size > self._r.limits.max_head_bytes:
             raise _Refused(HEAD_TOO_LARGE)
 
     def _head_arrived(self, size: int) -> None:
-        self._head_bound += size
-        if self._counting:
-            self._head_read += size
-            if self._head_read > self._max_head_bytes:
-                log.warning("refused a request head over %d bytes", self._max_head_bytes)
+        r = self._r
+        r.head_bound += size
+        if r.counting:
+            r.head_read += size
+            if r.head_read > r.limits.max_head_bytes:
+                log.warning("refused a request head over %d bytes", r.limits.max_head_bytes)
                 self._close_with(HEAD_TOO_LARGE)
                 return
-        if self._head_deadline == 0.0:
-            self._head_deadline = self.loop.time() + self.limits.head_timeout_s
-            self._arm(self._head_deadline)
+        if r.head_deadline == 0.0:
+            r.head_deadline = self.loop.time() + r.limits.head_timeout_s
+            self._arm(r.head_deadline)
 
     def _body_arrived(self, size: int, only_body: bool) -> None:
+        r = self._r
         now = self.loop.time()
-        self._body_progress = now
-        if self._body_started == 0.0 or not only_body:
-            self._body_started = now
-            self._body_read = 0
+        r.body_progress = now
+        if r.body_started == 0.0 or not only_body:
+            r.body_started = now
+            r.body_read = 0
         else:
-            self._body_read += size
-        self._arm(self._body_deadline())
-
-    def _body_deadline(self) -> float:
-        """No progress for body_timeout_s, or slower than body_min_rate once it has passed."""
-        limits = self.limits
-        stalled = self._body_progress + limits.body_timeout_s
-        if limits.body_min_rate == 0:
-            return stalled
-        slow = self._body_started + limits.body_timeout_s + self._body_read / limits.body_min_rate
-        return min(stalled, slow)
+            r.body_read += size
+        self._arm(r.body_deadline())
 
     def _on_timer(self) -> None:
-        self._timer = None
+        r = self._r
+        r.timer = None
         now = self.loop.time()
-        if self._state in (_NEW, _HEAD) and self._head_deadline:
-            if now < self._head_deadline:
-                self._arm(self._head_deadline)
-            elif self._state == _HEAD:
+        if r.state in (_NEW, _HEAD) and r.head_deadline:
+            if now < r.head_deadline:
+                self._arm(r.head_deadline)
+            elif r.state == _HEAD:
                 self._close_with(HEAD_TIMEOUT)
             else:
                 self._close_with(None)  # connected and sent nothing: close as an idle keep-alive
-        elif self._state == _BODY:
+        elif r.state == _BODY:
             cycle = self.cycle
             if self.flow.read_paused or (cycle is not None and cycle.waiting_for_100_continue):
                 # the app holds the body up, not the client: start counting again
-                self._body_progress = self._body_started = now
-                self._body_read = 0
-                self._arm(self._body_deadline())
-            elif now < self._body_deadline():
-                self._arm(self._body_deadline())
+                r.body_progress = r.body_started = now
+                r.body_read = 0
+                self._arm(r.body_deadline())
+            elif now < r.body_deadline():
+                self._arm(r.body_deadline())
             else:
                 self._close_with(BODY_TIMEOUT)
 
     def _arm(self, at: float) -> None:
-        if self._timer is not None:
-            if self._timer_at <= at:
+        r = self._r
+        if r.timer is not None:
+            if r.timer_at <= at:
                 return  # it fires first and re-arms for the rest
-            self._timer.cancel()
-        self._timer_at = at
-        self._timer = self.loop.call_at(at, self._on_timer)
+            r.timer.cancel()
+        r.timer_at = at
+        r.timer = self.loop.call_at(at, self._on_timer)
 
     def _disarm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        r = self._r
+        if r.timer is not None:
+            r.timer.cancel()
+            r.timer = None
 
     def _close_with(self, response: bytes | None) -> None:
         """Answer (unless a response of another request is under way) and close."""
+        r = self._r
         cycle = self.cycle
         busy = cycle is not None and not cycle.response_complete
-        if busy and self._state == _BODY and not cycle.response_started:
+        if busy and r.state == _BODY and not cycle.response_started:
             cycle.disconnected = True  # the app sees http.disconnect; its reply goes nowhere
             cycle.message_event.set()
             busy = False
-        self._state = _CLOSING
+        r.state = _CLOSING
         self._disarm()
         self._unset_keepalive_if_required()
         if response is None or busy or self.transport.is_closing():
@@ -274,12 +291,13 @@ class GuardedProtocol(HttpToolsProtocol):
             return
         self.transport.write_eof()
         self.flow.resume_reading()
-        self._linger_left = self.limits.linger_bytes
-        self._timer = self.loop.call_later(self.limits.linger_s, self.transport.close)
+        r.linger_left = r.limits.linger_bytes
+        r.timer = self.loop.call_later(r.limits.linger_s, self.transport.close)
 
     def _drop(self, size: int) -> None:
-        self._linger_left -= size
-        if self._linger_left < 0:
+        r = self._r
+        r.linger_left -= size
+        if r.linger_left < 0:
             self.transport.close()
 
 
