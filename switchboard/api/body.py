@@ -13,10 +13,10 @@ from typing import TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from switchboard.api.errors import invalid_from_validation
-from switchboard.errors import InvalidRequest, PayloadTooLarge
+from switchboard.errors import ClientClosedRequest, InvalidRequest, PayloadTooLarge
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,6 +37,15 @@ def json_depth(raw: bytes) -> int:
 
 
 async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, refused (413) as soon as it is known to exceed `limit`; a client that
+    leaves (or is cut off by the server's body deadline) mid-body is a 499, not a crash."""
+    try:
+        return await _read_within(request, limit)
+    except ClientDisconnect:
+        raise ClientClosedRequest("The client went away while sending the body.") from None
+
+
+async def _read_within(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
