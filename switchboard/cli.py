@@ -46,6 +46,30 @@ def _mock_provider(args: argparse.Namespace) -> int:
     return 0
 
 
+def _config_check(args: argparse.Namespace) -> int:
+    from switchboard.config_check import check
+
+    report = check(args.file)
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    if not report.ok:
+        errors = sum(not p.warning for p in report.problems)
+        print(f"config check failed: {errors} error(s)", file=sys.stderr)
+        return 1
+    print(f"ok: {report.summary}")
+    return 0
+
+
+def _add_config_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    config = sub.add_parser("config", help="check the configuration without starting anything")
+    actions = config.add_subparsers(dest="config_command", required=True)
+    check = actions.add_parser(
+        "check", help="validate a catalogue and the SWITCHBOARD_* environment; exit 1 on errors"
+    )
+    check.add_argument("file", nargs="?", help="YAML catalogue (default: SWITCHBOARD_CONFIG)")
+    check.set_defaults(func=_config_check)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="switchboard", description=__doc__)
     p.add_argument("--version", action="version", version=f"switchboard {__version__}")
@@ -75,6 +99,7 @@ def parser() -> argparse.ArgumentParser:
     from switchboard.keys.cli import add_keys_commands
 
     add_keys_commands(sub)
+    _add_config_commands(sub)
     return p
 
 
