@@ -2,6 +2,12 @@
 
 The HTTP edge validates into these (api/schemas.py); providers translate to and from them;
 api/render.py turns them back into OpenAI wire format.
+
+Fidelity: each response level (the response, a choice, its message or delta, usage) has an
+`extra` dict of the upstream's fields that Switchboard does not interpret (`logprobs`,
+`refusal`, `annotations`, `reasoning_content`, `service_tier`, token details ...), kept as the
+upstream sent them in OpenAI wire shape; render.py writes them back beside the typed fields.
+`None` when there are none, so a reply without extras costs no dict.
 """
 
 from __future__ import annotations
@@ -82,10 +88,38 @@ class Usage:
     cached_tokens: int = 0  # prompt tokens read from the provider's prompt cache
     cache_write_tokens: int = 0  # prompt tokens written to the provider's cache (Anthropic)
     reasoning_tokens: int = 0
+    extra: dict[str, Any] | None = None  # e.g. prompt_tokens_details as sent, in OpenAI shape
 
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+    def plus(self, other: Usage) -> Usage:
+        """The usage of two calls together (n choices served by n calls)."""
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.cached_tokens + other.cached_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.reasoning_tokens + other.reasoning_tokens,
+            _sum_counts(self.extra, other.extra),
+        )
+
+
+def _sum_counts(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Add integer leaves of two usage extras (token details); other values: the first's."""
+    if not a or not b:
+        return a or b
+    out = dict(b)
+    for key, value in a.items():
+        other = out.get(key)
+        if isinstance(value, dict) and isinstance(other, dict):
+            out[key] = _sum_counts(value, other)
+        elif type(value) is int and type(other) is int:
+            out[key] = value + other
+        else:
+            out[key] = value
+    return out
 
 
 @dataclass(slots=True)
@@ -95,6 +129,8 @@ class Choice:
     finish_reason: str | None
     tool_calls: list[dict[str, Any]] | None = None
     role: str = "assistant"
+    message_extra: dict[str, Any] | None = None  # refusal, annotations, reasoning_content ...
+    extra: dict[str, Any] | None = None  # the choice's own: logprobs ...
 
 
 @dataclass(slots=True)
@@ -104,7 +140,7 @@ class ChatResponse:
     model: str
     choices: list[Choice]
     usage: Usage | None = None
-    system_fingerprint: str | None = None
+    extra: dict[str, Any] | None = None  # system_fingerprint, service_tier ...
 
 
 @dataclass(slots=True)
@@ -114,6 +150,8 @@ class ChunkChoice:
     role: str | None = None
     tool_calls: list[dict[str, Any]] | None = None
     finish_reason: str | None = None
+    delta_extra: dict[str, Any] | None = None  # reasoning_content, refusal, function_call ...
+    extra: dict[str, Any] | None = None  # the choice's own: logprobs ...
 
 
 @dataclass(slots=True)
@@ -125,6 +163,7 @@ class ChatChunk:
     model: str
     choices: list[ChunkChoice]
     usage: Usage | None = None
+    extra: dict[str, Any] | None = None  # system_fingerprint, service_tier ...
 
 
 ChunkStream = AsyncIterator[ChatChunk]

@@ -51,8 +51,12 @@ async def openai_sse(
     try:
         chunk = first
         while chunk is not None:
-            if chunk.choices or include_usage:
-                yield sse(chunk_json(chunk))
+            if include_usage:  # OpenAI's chunks then all carry `usage`, null until the last
+                data = chunk_json(chunk)
+                data.setdefault("usage", None)
+                yield sse(data)
+            elif chunk.choices or (chunk.usage is None and chunk.extra):
+                yield sse(chunk_json(chunk))  # a usage chunk the client did not ask for: not sent
             chunk = await anext(stream, None)
         yield SSE_DONE
     except SwitchboardError as exc:

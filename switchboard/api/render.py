@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from switchboard.domain import ChatChunk, ChatResponse, EmbeddingResponse, Usage
+from switchboard.domain import ChatChunk, ChatResponse, Choice, EmbeddingResponse, Usage
 from switchboard.errors import SwitchboardError
 
 SSE_DONE = b"data: [DONE]\n\n"
@@ -20,27 +20,38 @@ def usage_json(usage: Usage) -> dict[str, Any]:
         "completion_tokens": usage.completion_tokens,
         "total_tokens": usage.total_tokens,
     }
-    if usage.cached_tokens:
-        out["prompt_tokens_details"] = {"cached_tokens": usage.cached_tokens}
-    if usage.reasoning_tokens:
-        out["completion_tokens_details"] = {"reasoning_tokens": usage.reasoning_tokens}
+    extra = usage.extra
+    if extra:
+        out.update(extra)
+    else:  # a translated provider's counts, in OpenAI's shape
+        if usage.cached_tokens:
+            out["prompt_tokens_details"] = {"cached_tokens": usage.cached_tokens}
+        if usage.reasoning_tokens:
+            out["completion_tokens_details"] = {"reasoning_tokens": usage.reasoning_tokens}
     return out
+
+
+def message_json(c: Choice) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": c.role, "content": c.content}
+    if c.tool_calls is not None:
+        message["tool_calls"] = c.tool_calls
+    if c.message_extra:
+        message.update(c.message_extra)
+    return message
 
 
 def chat_response_json(resp: ChatResponse) -> dict[str, Any]:
     choices = []
     for c in resp.choices:
-        message: dict[str, Any] = {"role": c.role, "content": c.content}
-        if c.tool_calls:
-            message["tool_calls"] = c.tool_calls
-        choices.append(
-            {
-                "index": c.index,
-                "message": message,
-                "logprobs": None,
-                "finish_reason": c.finish_reason,
-            }
-        )
+        choice = {
+            "index": c.index,
+            "message": message_json(c),
+            "logprobs": None,
+            "finish_reason": c.finish_reason,
+        }
+        if c.extra:
+            choice.update(c.extra)
+        choices.append(choice)
     out: dict[str, Any] = {
         "id": resp.id,
         "object": "chat.completion",
@@ -49,8 +60,8 @@ def chat_response_json(resp: ChatResponse) -> dict[str, Any]:
         "choices": choices,
         "usage": usage_json(resp.usage) if resp.usage else None,
     }
-    if resp.system_fingerprint:
-        out["system_fingerprint"] = resp.system_fingerprint
+    if resp.extra:
+        out.update(resp.extra)
     return out
 
 
@@ -64,9 +75,17 @@ def chunk_json(chunk: ChatChunk) -> dict[str, Any]:
             delta["content"] = c.content
         if c.tool_calls is not None:
             delta["tool_calls"] = c.tool_calls
-        choices.append(
-            {"index": c.index, "delta": delta, "logprobs": None, "finish_reason": c.finish_reason}
-        )
+        if c.delta_extra:
+            delta.update(c.delta_extra)
+        choice = {
+            "index": c.index,
+            "delta": delta,
+            "logprobs": None,
+            "finish_reason": c.finish_reason,
+        }
+        if c.extra:
+            choice.update(c.extra)
+        choices.append(choice)
     out: dict[str, Any] = {
         "id": chunk.id,
         "object": "chat.completion.chunk",
@@ -76,6 +95,8 @@ def chunk_json(chunk: ChatChunk) -> dict[str, Any]:
     }
     if chunk.usage is not None:
         out["usage"] = usage_json(chunk.usage)
+    if chunk.extra:
+        out.update(chunk.extra)
     return out
 
 

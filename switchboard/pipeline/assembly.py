@@ -1,4 +1,5 @@
-"""Assemble a stream of chunks into the reply it spells out: text, tool calls, finish, usage.
+"""Assemble a stream of chunks into the reply it spells out: text, tool calls, finish, usage,
+and what the deltas carry beside them (reasoning, refusal, legacy function_call, logprobs).
 
 The one place that knows how deltas add up; the accountant keeps one per stream, and the simple
 API, the WebSocket, the conversation memory (and the cache) read the result from it.
@@ -11,12 +12,52 @@ from typing import Any
 
 from switchboard.domain import ChatChunk, ChatResponse, Choice, Usage
 
+_TEXT_FIELDS = ("reasoning_content", "refusal")  # streamed in pieces, like content
+
 
 @dataclass(slots=True)
 class _ChoiceSoFar:
     parts: list[str] = field(default_factory=list)
     tool_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
     finish_reason: str | None = None
+    extra: dict[str, Any] | None = None  # the message's other fields, assembled
+    logprobs: dict[str, list[Any] | None] | None = None
+
+    def add_delta_extra(self, delta: dict[str, Any]) -> bool:
+        """Fold in a delta's other fields; True when it held generated text."""
+        extra = self.extra if self.extra is not None else {}
+        self.extra = extra
+        text = False
+        for key, value in delta.items():
+            if key == "content":  # a `content: null` kept for the wire; the text is in parts
+                continue
+            if key in _TEXT_FIELDS and isinstance(value, str):
+                extra[key] = (extra.get(key) or "") + value
+                text = text or bool(value)
+            elif key == "function_call" and isinstance(value, dict):
+                call = extra[key] = extra.get(key) or {"name": "", "arguments": ""}
+                call["name"] += value.get("name") or ""
+                call["arguments"] += value.get("arguments") or ""
+                text = True
+            elif value is not None or key not in extra:
+                extra[key] = value
+        return text
+
+    def add_logprobs(self, logprobs: Any) -> None:
+        """Streamed logprobs arrive as lists per delta: the reply's are their concatenation."""
+        if not isinstance(logprobs, dict):
+            return
+        so_far = self.logprobs if self.logprobs is not None else {}
+        self.logprobs = so_far
+        for key, value in logprobs.items():
+            kept = so_far.get(key)
+            if isinstance(value, list):
+                if kept is None:
+                    so_far[key] = list(value)
+                else:
+                    kept.extend(value)
+            else:
+                so_far.setdefault(key, None)
 
 
 def _merge_tool_call(into: dict[int, dict[str, Any]], delta: dict[str, Any]) -> None:
@@ -61,6 +102,10 @@ class ReplyAssembler:
                 for delta in c.tool_calls:
                     _merge_tool_call(so_far.tool_calls, delta)
                 n += 1
+            if c.delta_extra and so_far.add_delta_extra(c.delta_extra):
+                n += 1
+            if c.extra and "logprobs" in c.extra:
+                so_far.add_logprobs(c.extra["logprobs"])
             if c.finish_reason:
                 so_far.finish_reason = c.finish_reason
         if chunk.usage is not None:
@@ -85,6 +130,8 @@ class ReplyAssembler:
                 content="".join(c.parts) if c.parts or not c.tool_calls else None,
                 finish_reason=c.finish_reason,
                 tool_calls=[c.tool_calls[k] for k in sorted(c.tool_calls)] or None,
+                message_extra=c.extra,
+                extra={"logprobs": c.logprobs} if c.logprobs is not None else None,
             )
             for i, c in sorted(self._choices.items())
         ]
@@ -94,4 +141,5 @@ class ReplyAssembler:
             model=first.model if first is not None else "",
             choices=choices,
             usage=usage or self.usage,
+            extra=first.extra if first is not None else None,
         )

@@ -45,6 +45,19 @@ def request_body(
     return body
 
 
+_USAGE_OWN = frozenset({"prompt_tokens", "completion_tokens", "total_tokens"})
+_RESPONSE_OWN = frozenset({"id", "object", "created", "model", "choices", "usage"})
+_CHOICE_OWN = frozenset({"index", "message", "delta", "finish_reason"})
+_MESSAGE_OWN = frozenset({"role", "content", "tool_calls"})
+_NULL_CONTENT_DELTA_OWN = frozenset({"role", "tool_calls"})  # a `content: null` is kept as sent
+
+
+def rest(data: dict[str, Any], own: frozenset[str]) -> dict[str, Any] | None:
+    """The fields of `data` that Switchboard does not interpret, kept as sent (None if none)."""
+    extra = {k: v for k, v in data.items() if k not in own}
+    return extra or None
+
+
 def parse_usage(data: dict[str, Any] | None) -> Usage | None:
     if not data:
         return None
@@ -55,6 +68,34 @@ def parse_usage(data: dict[str, Any] | None) -> Usage | None:
         completion_tokens=int(data.get("completion_tokens") or 0),
         cached_tokens=int(prompt_details.get("cached_tokens") or 0),
         reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
+        extra=rest(data, _USAGE_OWN),
+    )
+
+
+def parse_choice(c: dict[str, Any]) -> Choice:
+    message = c.get("message") or {}
+    return Choice(
+        index=c.get("index", 0),
+        content=message.get("content"),
+        finish_reason=c.get("finish_reason"),
+        tool_calls=message.get("tool_calls"),
+        role=message.get("role") or "assistant",
+        message_extra=rest(message, _MESSAGE_OWN),
+        extra=rest(c, _CHOICE_OWN),
+    )
+
+
+def parse_chunk_choice(c: dict[str, Any]) -> ChunkChoice:
+    delta = c.get("delta") or {}
+    content = delta.get("content")
+    return ChunkChoice(
+        index=c.get("index", 0),
+        content=content,
+        role=delta.get("role"),
+        tool_calls=delta.get("tool_calls"),
+        finish_reason=c.get("finish_reason"),
+        delta_extra=rest(delta, _MESSAGE_OWN if content is not None else _NULL_CONTENT_DELTA_OWN),
+        extra=rest(c, _CHOICE_OWN),
     )
 
 
@@ -74,26 +115,16 @@ class OpenAIStreamParser:
         data = orjson.loads(event.data)
         if "error" in data and "choices" not in data:
             raise self._error(500, event.data.encode(), {})
-        choices = []
-        for c in data.get("choices") or ():
-            delta = c.get("delta") or {}
-            if c.get("finish_reason"):
-                self._finished = True
-            choices.append(
-                ChunkChoice(
-                    index=c.get("index", 0),
-                    content=delta.get("content"),
-                    role=delta.get("role"),
-                    tool_calls=delta.get("tool_calls"),
-                    finish_reason=c.get("finish_reason"),
-                )
-            )
+        choices = [parse_chunk_choice(c) for c in data.get("choices") or ()]
+        if any(c.finish_reason for c in choices):
+            self._finished = True
         chunk = ChatChunk(
             id=data.get("id", ""),
             created=data.get("created", 0),
             model=self._model,
             choices=choices,
             usage=parse_usage(data.get("usage")),
+            extra=rest(data, _RESPONSE_OWN),
         )
         return [chunk]
 
@@ -127,22 +158,13 @@ class OpenAIAdapter:
 
     def parse_chat(self, body: bytes, request: ChatRequest) -> ChatResponse:
         data = orjson.loads(body)
-        choices = [
-            Choice(
-                index=c.get("index", 0),
-                content=(c.get("message") or {}).get("content"),
-                finish_reason=c.get("finish_reason"),
-                tool_calls=(c.get("message") or {}).get("tool_calls"),
-            )
-            for c in data.get("choices") or ()
-        ]
         return ChatResponse(
             id=data.get("id", ""),
             created=data.get("created", 0),
             model=request.model,
-            choices=choices,
+            choices=[parse_choice(c) for c in data.get("choices") or ()],
             usage=parse_usage(data.get("usage")),
-            system_fingerprint=data.get("system_fingerprint"),
+            extra=rest(data, _RESPONSE_OWN),
         )
 
     def stream_parser(self, request: ChatRequest) -> OpenAIStreamParser:
