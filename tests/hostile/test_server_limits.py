@@ -30,12 +30,16 @@ FAST = {
 }
 
 
+_LEFTOVER: dict[int, bytes] = {}  # bytes read past a response, per socket (pipelining)
+
+
 @contextmanager
 def connect(gw: Gateway) -> Iterator[socket.socket]:
     sock = socket.create_connection(("127.0.0.1", gw.process.port), timeout=30)
     try:
         yield sock
     finally:
+        _LEFTOVER.pop(sock.fileno(), None)
         sock.close()
 
 
@@ -55,15 +59,18 @@ def read_until_closed(sock: socket.socket, limit_s: float) -> tuple[bytes, float
 
 
 def read_response(sock: socket.socket) -> bytes:
-    """One response with a Content-Length, leaving the connection open."""
-    data = b""
+    """One response with a Content-Length, leaving the connection open; bytes of the next
+    response that arrived in the same read are kept for the next call."""
+    data = _LEFTOVER.pop(sock.fileno(), b"")
     while b"\r\n\r\n" not in data:
         data += sock.recv(65536)
     head, body = data.split(b"\r\n\r\n", 1)
     length = int(head.lower().split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0])
     while len(body) < length:
         body += sock.recv(65536)
-    return head + b"\r\n\r\n" + body
+    if len(body) > length:
+        _LEFTOVER[sock.fileno()] = body[length:]
+    return head + b"\r\n\r\n" + body[:length]
 
 
 def status_of(response: bytes) -> int:
