@@ -100,6 +100,9 @@ def parser() -> argparse.ArgumentParser:
 
     add_keys_commands(sub)
     _add_config_commands(sub)
+    from switchboard.export.command import add_command as add_export_command
+
+    add_export_command(sub)
     return p
 
 

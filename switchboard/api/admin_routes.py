@@ -8,18 +8,20 @@ read within SWITCHBOARD_MAX_BODY_BYTES and validated by the same `KeySpec` as `k
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from switchboard.api.body import parse_body
 from switchboard.api.openai_routes import json_response
 from switchboard.config import Settings
 from switchboard.errors import AuthenticationFailed, InvalidRequest
+from switchboard.export import FORMATS, from_gateway, render
 from switchboard.keys.errors import NotFound
 from switchboard.keys.models import ApiKey, key_json
 from switchboard.keys.spec import KeySpec, check_text
@@ -143,3 +145,15 @@ async def usage_report(
         "total": totals(rows),
     }
     return json_response(body)
+
+
+@router.get("/architecture")
+async def architecture(request: Request, fmt: str = Query("md", alias="format")) -> Response:
+    """The architecture document of this gateway (catalogue, settings, live figures)."""
+    if fmt not in FORMATS:
+        raise InvalidRequest(f"format must be one of {', '.join(sorted(FORMATS))}.", param="format")
+    arch = await from_gateway(request.app.state.gateway)
+    document = await asyncio.to_thread(render, arch, fmt)
+    name = f"switchboard-architecture.{FORMATS[fmt].suffix}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(document, media_type=FORMATS[fmt].media_type, headers=headers)
