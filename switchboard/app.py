@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from switchboard import __version__
 from switchboard.api import (
+    completions_routes,
     health,
     openai_routes,
     simple_routes,
@@ -18,6 +19,7 @@ from switchboard.api import (
 )
 from switchboard.api.errors import install_error_handlers
 from switchboard.api.middleware import RequestIdMiddleware
+from switchboard.api.openapi import install_openapi
 from switchboard.config import Settings
 from switchboard.gateway import Gateway
 
@@ -58,11 +60,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
-    for module in (openai_routes, simple_routes, websocket, usage_routes, health):
+    for module in (
+        openai_routes,
+        completions_routes,
+        simple_routes,
+        websocket,
+        usage_routes,
+        health,
+    ):
         app.include_router(module.router)
     if settings.master_key is not None:  # no master key, no admin surface at all
         from switchboard.api import admin_routes
 
         app.include_router(admin_routes.router)
+    install_openapi(app)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
@@ -44,19 +45,29 @@ async def first_chunk(stream: ChunkStream) -> ChatChunk | None:
         raise
 
 
+ChunkRenderer = Callable[[ChatChunk], dict[str, Any] | None]
+
+
 async def openai_sse(
-    first: ChatChunk | None, stream: ChunkStream, include_usage: bool
+    first: ChatChunk | None,
+    stream: ChunkStream,
+    include_usage: bool,
+    render: ChunkRenderer = chunk_json,
 ) -> AsyncIterator[bytes]:
-    """OpenAI's SSE framing; an error after the first byte ends the stream with an error event."""
+    """OpenAI's SSE framing; an error after the first byte ends the stream with an error event.
+
+    A usage chunk the client did not ask for is not sent; when it did, every chunk carries
+    `usage` (null until the last), as OpenAI's do.
+    """
     try:
         chunk = first
         while chunk is not None:
-            if include_usage:  # OpenAI's chunks then all carry `usage`, null until the last
-                data = chunk_json(chunk)
-                data.setdefault("usage", None)
-                yield sse(data)
-            elif chunk.choices or (chunk.usage is None and chunk.extra):
-                yield sse(chunk_json(chunk))  # a usage chunk the client did not ask for: not sent
+            if include_usage or chunk.choices or (chunk.usage is None and chunk.extra):
+                data = render(chunk)
+                if data is not None:
+                    if include_usage:
+                        data.setdefault("usage", None)
+                    yield sse(data)
             chunk = await anext(stream, None)
         yield SSE_DONE
     except SwitchboardError as exc:
@@ -65,7 +76,7 @@ async def openai_sse(
         await stream.aclose()  # type: ignore[attr-defined]
 
 
-async def _reply_and_first_chunk(
+async def reply_and_first_chunk(
     gateway: Gateway, ctx: RequestContext
 ) -> tuple[Reply, ChatChunk | None]:
     """Run the pipeline and, for a stream, pull its first chunk, in one step that a client
@@ -82,7 +93,7 @@ async def chat_completions(request: Request) -> Response:
     body = await parse_body(request, ChatCompletionIn, gateway.settings.max_body_bytes)
     chat = body.to_domain()
     ctx = request_context(request, "chat.completions", chat, key)
-    reply, first = await unless_disconnected(request.receive, _reply_and_first_chunk(gateway, ctx))
+    reply, first = await unless_disconnected(request.receive, reply_and_first_chunk(gateway, ctx))
     if isinstance(reply, ChatResponse):
         return json_response(chat_response_json(reply))
     assert not isinstance(reply, EmbeddingResponse)
@@ -105,6 +116,7 @@ def _model_json(name: str) -> dict[str, object]:
 
 
 @router.get("/v1/models")
+@router.get("/models")
 async def list_models(request: Request) -> Response:
     """The catalogue; with API keys on, only the models the calling key may use."""
     gateway = gateway_of(request)
@@ -115,6 +127,7 @@ async def list_models(request: Request) -> Response:
 
 
 @router.get("/v1/models/{model_id:path}")
+@router.get("/models/{model_id:path}")
 async def get_model(request: Request, model_id: str) -> Response:
     gateway = gateway_of(request)
     key = await caller_key(request, gateway)
@@ -129,5 +142,7 @@ async def get_model(request: Request, model_id: str) -> Response:
 
 # The two hot routes are plain Starlette routes: they read and validate their own bodies, so
 # FastAPI's per-request dependency solving would be pure overhead (measured in bench/overhead).
-router.add_route("/v1/chat/completions", chat_completions, methods=["POST"])
-router.add_route("/v1/embeddings", embeddings, methods=["POST"])
+# The unprefixed aliases serve clients whose base URL lacks `/v1`.
+for prefix in ("/v1", ""):
+    router.add_route(f"{prefix}/chat/completions", chat_completions, methods=["POST"])
+    router.add_route(f"{prefix}/embeddings", embeddings, methods=["POST"])

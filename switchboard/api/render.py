@@ -100,6 +100,56 @@ def chunk_json(chunk: ChatChunk) -> dict[str, Any]:
     return out
 
 
+def completion_json(resp: ChatResponse, echo: str = "") -> dict[str, Any]:
+    """A chat reply as a legacy text completion (`/v1/completions` is translated to chat)."""
+    choices = [
+        {
+            "index": c.index,
+            "text": echo + (c.content or ""),
+            "logprobs": None,
+            "finish_reason": c.finish_reason,
+        }
+        for c in resp.choices
+    ]
+    out: dict[str, Any] = {
+        "id": resp.id,
+        "object": "text_completion",
+        "created": resp.created,
+        "model": resp.model,
+        "choices": choices,
+        "usage": usage_json(resp.usage) if resp.usage else None,
+    }
+    if resp.extra and "system_fingerprint" in resp.extra:
+        out["system_fingerprint"] = resp.extra["system_fingerprint"]
+    return out
+
+
+def completion_chunk_json(chunk: ChatChunk) -> dict[str, Any] | None:
+    """A chat chunk as a legacy completion chunk; None for one with nothing to say (a role)."""
+    choices = [
+        {
+            "index": c.index,
+            "text": c.content or "",
+            "logprobs": None,
+            "finish_reason": c.finish_reason,
+        }
+        for c in chunk.choices
+        if c.content or c.finish_reason
+    ]
+    if not choices and (chunk.choices or chunk.usage is None):
+        return None
+    out: dict[str, Any] = {
+        "id": chunk.id,
+        "object": "text_completion",
+        "created": chunk.created,
+        "model": chunk.model,
+        "choices": choices,
+    }
+    if chunk.usage is not None:
+        out["usage"] = usage_json(chunk.usage)
+    return out
+
+
 def sse(data: dict[str, Any], event: str | None = None) -> bytes:
     head = b"event: " + event.encode() + b"\n" if event else b""
     return head + b"data: " + orjson.dumps(data) + b"\n\n"

@@ -36,6 +36,7 @@ _TYPED = {
     "top_p",
     "stop",
 }
+_NOTHING: frozenset[str] = frozenset()
 
 
 class ChatMessageIn(BaseModel):
@@ -62,23 +63,55 @@ class StreamOptions(BaseModel):
     include_usage: StrictBool = False
 
 
-class ChatCompletionIn(BaseModel):
-    """OpenAI's chat completion body; unknown fields pass through to OpenAI-compatible upstreams."""
+class SamplingIn(BaseModel):
+    """The fields chat and legacy completions share; unknown fields pass through upstream."""
 
     model_config = ConfigDict(extra="allow")
 
     model: str = Field(min_length=1, max_length=256)
-    messages: list[ChatMessageIn] = Field(min_length=1)
     stream: StrictBool = False
     stream_options: StreamOptions | None = None
     max_tokens: StrictInt | None = Field(None, ge=1, le=MAX_TOKENS)
-    max_completion_tokens: StrictInt | None = Field(None, ge=1, le=MAX_TOKENS)
     temperature: Number | None = Field(None, ge=0, le=2)
     top_p: Number | None = Field(None, ge=0, le=1)
     n: StrictInt | None = Field(None, ge=1, le=1, description="only n=1 is supported")
     stop: str | list[str] | None = None
     presence_penalty: Number | None = Field(None, ge=-2, le=2)
     frequency_penalty: Number | None = Field(None, ge=-2, le=2)
+
+    @field_validator("stop")
+    @classmethod
+    def _stop_limit(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, list) and len(value) > 4:
+            raise ValueError("at most 4 stop sequences")
+        return value
+
+    def chat_request(self, messages: list[Message], handled: frozenset[str]) -> ChatRequest:
+        """The domain request; fields in `handled` were translated by the caller."""
+        params = {k: v for k, v in (self.model_extra or {}).items() if v is not None}
+        for name in self.model_fields_set - _TYPED - handled:
+            value = getattr(self, name)
+            if value is not None:
+                params[name] = value
+        stop = [self.stop] if isinstance(self.stop, str) else self.stop
+        return ChatRequest(
+            model=self.model,
+            messages=messages,
+            stream=self.stream,
+            include_usage=bool(self.stream_options and self.stream_options.include_usage),
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            stop=stop,
+            params=params,
+        )
+
+
+class ChatCompletionIn(SamplingIn):
+    """OpenAI's chat completion body; unknown fields pass through to OpenAI-compatible upstreams."""
+
+    messages: list[ChatMessageIn] = Field(min_length=1)
+    max_completion_tokens: StrictInt | None = Field(None, ge=1, le=MAX_TOKENS)
 
     @field_validator("messages", mode="before")
     @classmethod
@@ -97,34 +130,50 @@ class ChatCompletionIn(BaseModel):
             raise ValueError(f"at most {MAX_CONTENT_PARTS} content parts per request")
         return value
 
-    @field_validator("stop")
+    def to_domain(self) -> ChatRequest:
+        messages = [
+            Message(m.role, m.content, m.name, m.tool_calls, m.tool_call_id) for m in self.messages
+        ]
+        return self.chat_request(messages, _NOTHING)
+
+
+LEGACY_DEFAULT_MAX_TOKENS = 16
+"""OpenAI's default for `/v1/completions` (chat's is the model's own limit)."""
+_COMPLETION_HANDLED = frozenset({"prompt", "echo", "suffix", "logprobs", "best_of"})
+
+
+class CompletionIn(SamplingIn):
+    """OpenAI's legacy completion body, translated to chat: the prompt is one user message."""
+
+    prompt: str | list[str] = Field(description="one prompt (token arrays are not translated)")
+    max_tokens: StrictInt | None = Field(LEGACY_DEFAULT_MAX_TOKENS, ge=1, le=MAX_TOKENS)
+    echo: StrictBool = False
+    suffix: str | None = Field(None, description="not supported: chat models do not insert")
+    logprobs: StrictInt | None = Field(None, description="not supported: not translated")
+    best_of: StrictInt | None = Field(None, ge=1, le=1, description="only best_of=1")
+
+    @field_validator("suffix", "logprobs")
     @classmethod
-    def _stop_limit(cls, value: str | list[str] | None) -> str | list[str] | None:
-        if isinstance(value, list) and len(value) > 4:
-            raise ValueError("at most 4 stop sequences")
+    def _not_translated(cls, value: object) -> object:
+        if value is not None:
+            raise ValueError("not supported: /v1/completions is translated to chat")
         return value
 
+    @field_validator("prompt", mode="before")
+    @classmethod
+    def _one_prompt(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            if len(value) != 1:
+                raise ValueError("exactly one prompt per request")
+            if not isinstance(value[0], str):
+                raise ValueError("token arrays are not supported: prompts are sent to chat")
+        return value
+
+    def prompt_text(self) -> str:
+        return self.prompt if isinstance(self.prompt, str) else self.prompt[0]
+
     def to_domain(self) -> ChatRequest:
-        params = {k: v for k, v in (self.model_extra or {}).items() if v is not None}
-        for name in self.model_fields_set - _TYPED:
-            value = getattr(self, name)
-            if value is not None:
-                params[name] = value
-        stop = [self.stop] if isinstance(self.stop, str) else self.stop
-        return ChatRequest(
-            model=self.model,
-            messages=[
-                Message(m.role, m.content, m.name, m.tool_calls, m.tool_call_id)
-                for m in self.messages
-            ],
-            stream=self.stream,
-            include_usage=bool(self.stream_options and self.stream_options.include_usage),
-            max_tokens=self.max_tokens,
-            temperature=self.temperature,
-            top_p=self.top_p,
-            stop=stop,
-            params=params,
-        )
+        return self.chat_request([Message("user", self.prompt_text())], _COMPLETION_HANDLED)
 
 
 class EmbeddingsIn(BaseModel):

@@ -1,0 +1,227 @@
+"""The OpenAPI document: FastAPI's own, completed with the operations it cannot see.
+
+The hot OpenAI routes are plain Starlette routes, and every route reads its body itself
+(api/body.py), so FastAPI knows neither their paths nor their bodies. The table below names,
+for each, the request model it validates with and the response it renders; the response
+models here are documentation only (fields beyond them pass through, see domain.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import models_json_schema
+
+from switchboard.api.schemas import ChatCompletionIn, CompletionIn, EmbeddingsIn, SimpleChatIn
+from switchboard.keys.spec import KeySpec
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Usage(_Open):
+    prompt_tokens: int
+    completion_tokens: int = 0
+    total_tokens: int
+
+
+class ChatChoice(_Open):
+    index: int
+    message: dict[str, Any]
+    logprobs: dict[str, Any] | None = None
+    finish_reason: str | None
+
+
+class ChatCompletion(_Open):
+    """The upstream's fields reach the client unchanged; `model` is the public name."""
+
+    id: str
+    object: Literal["chat.completion"]
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    usage: Usage | None
+
+
+class ChatCompletionChunk(_Open):
+    """One `data:` event of the stream, which ends with `data: [DONE]`."""
+
+    id: str
+    object: Literal["chat.completion.chunk"]
+    created: int
+    model: str
+    choices: list[dict[str, Any]]
+    usage: Usage | None = None
+
+
+class TextChoice(_Open):
+    index: int
+    text: str
+    logprobs: None = None
+    finish_reason: str | None
+
+
+class TextCompletion(_Open):
+    """A legacy completion (streamed: one such object a `data:` event)."""
+
+    id: str
+    object: Literal["text_completion"]
+    created: int
+    model: str
+    choices: list[TextChoice]
+    usage: Usage | None = None
+
+
+class Embedding(_Open):
+    object: Literal["embedding"]
+    index: int
+    embedding: list[float] | str
+
+
+class EmbeddingList(_Open):
+    object: Literal["list"]
+    data: list[Embedding]
+    model: str
+    usage: Usage
+
+
+class Model(_Open):
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+
+
+class ModelList(_Open):
+    object: Literal["list"]
+    data: list[Model]
+
+
+class SimpleChatReply(_Open):
+    request_id: str
+    conversation_id: str | None
+    model: str
+    finish_reason: str | None
+    usage: Usage
+    latency_ms: float
+    message: str
+
+
+class SimpleChatEvent(_Open):
+    """`event: token` ({"content"}), then `event: done` (the reply without `message`) or
+    `event: error` (the error envelope)."""
+
+    content: str | None = None
+
+
+class CreatedKey(_Open):
+    key: str
+    api_key: dict[str, Any]
+
+
+class ErrorDetail(_Open):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class ErrorEnvelope(_Open):
+    error: ErrorDetail
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    body: type[BaseModel] | None
+    reply: type[BaseModel]
+    stream: bool = False  # the reply can also be an event stream of `reply`-shaped events
+    status: int = 200
+    plain: bool = False  # a plain Starlette route, always mounted, unseen by FastAPI
+
+
+def _openai(prefix: str) -> list[Operation]:
+    alias = " (alias)" if not prefix else ""
+    return [
+        Operation("post", f"{prefix}/chat/completions", "Chat completion" + alias,
+                  ChatCompletionIn, ChatCompletion, stream=True, plain=True),
+        Operation("post", f"{prefix}/completions", "Legacy completion, translated to chat" + alias,
+                  CompletionIn, TextCompletion, stream=True, plain=True),
+        Operation("post", f"{prefix}/embeddings", "Embeddings" + alias,
+                  EmbeddingsIn, EmbeddingList, plain=True),
+        Operation("get", f"{prefix}/models", "Models this key may use" + alias, None, ModelList),
+        Operation("get", f"{prefix}/models/{{model_id}}", "One model" + alias, None, Model),
+    ]  # fmt: skip
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    *_openai("/v1"),
+    *_openai(""),
+    Operation("post", "/v1/chat", "Simple chat: one message in", SimpleChatIn, SimpleChatReply),
+    Operation("post", "/v1/chat/stream", "Simple chat, streamed", SimpleChatIn, SimpleChatEvent,
+              stream=True),
+    Operation("post", "/admin/keys", "Create an API key", KeySpec, CreatedKey, status=201),
+)  # fmt: skip
+
+_MEDIA_JSON = "application/json"
+_MEDIA_SSE = "text/event-stream"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _operation(op: Operation, existing: dict[str, Any]) -> dict[str, Any]:
+    content: dict[str, Any] = {_MEDIA_JSON: {"schema": _ref(op.reply.__name__)}}
+    if op.stream:
+        content[_MEDIA_SSE] = {"schema": _ref(op.reply.__name__)}
+    out = {**existing, "summary": op.summary}
+    out.setdefault("operationId", f"{op.method}_{op.path.strip('/').replace('/', '_')}")
+    if op.body is not None:
+        body_content = {_MEDIA_JSON: {"schema": _ref(op.body.__name__)}}
+        out["requestBody"] = {"required": True, "content": body_content}
+    responses = dict(existing.get("responses") or {})
+    responses.pop("422", None)  # FastAPI's validation error: ours is a 400 envelope
+    if op.status != 200:
+        responses.pop("200", None)
+    responses[str(op.status)] = {"description": "OK", "content": content}
+    responses["default"] = {
+        "description": "An error, in the OpenAI envelope",
+        "content": {_MEDIA_JSON: {"schema": _ref("ErrorEnvelope")}},
+    }
+    out["responses"] = responses
+    return out
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    spec = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    paths = spec.setdefault("paths", {})
+    ops = [op for op in OPERATIONS if op.plain or op.method in paths.get(op.path, {})]
+    models = {m for op in ops for m in (op.body, op.reply) if m is not None} | {ErrorEnvelope}
+    _, defs = models_json_schema(
+        [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
+        ref_template="#/components/schemas/{model}",
+    )
+    spec.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
+    for op in ops:
+        item = paths.setdefault(op.path, {})
+        item[op.method] = _operation(op, item.get(op.method, {}))
+    return spec
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Serve the completed document at /openapi.json (built once, on first request)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
