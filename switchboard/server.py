@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
+import signal
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -344,10 +345,25 @@ def server_config(app: Any, settings: Settings) -> uvicorn.Config:
     )
 
 
+class _Terminated(Exception):
+    """SIGTERM, re-raised by uvicorn once its graceful shutdown is done."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 def serve(app: Any, settings: Settings) -> int:
-    """Run until SIGTERM/SIGINT; the exit status."""
+    """Run until SIGTERM/SIGINT; the exit status (0 after a graceful SIGTERM shutdown)."""
     server = uvicorn.Server(server_config(app, settings))  # configures uvicorn's log handlers
     for name in ("", "uvicorn", "uvicorn.access"):
         log_redaction.install(logging.getLogger(name))
-    server.run()
+    # uvicorn restores this handler after draining, then raises the captured SIGTERM into it
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        server.run()
+    except _Terminated:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0 if server.started else STARTUP_FAILURE
