@@ -203,8 +203,14 @@ class LocalModelProvider:
             raise ServiceNotReady(f"the local model failed to load: {exc}") from exc
 
     def _sampling(self, request: ChatRequest) -> Sampling:
-        if request.params.get("n") not in (None, 1):
-            raise UnsupportedOperation("the local model returns one choice (n=1)", param="n")
+        refused = unsupported_param(request)
+        if refused is not None:
+            raise UnsupportedOperation(
+                f"the model `{request.model}` (the embedded local model) does not support "
+                f"`{refused}`",
+                param=refused,
+                code="unsupported_parameter",
+            )
         limit = request.token_limit()
         if limit is not None and limit < 1:
             raise InvalidRequest("max_tokens must be at least 1", param="max_tokens")
@@ -247,6 +253,26 @@ class LocalModelProvider:
             cancel.set()
             job.cancel()
             self.cancelled_generations += 1
+
+
+def unsupported_param(request: ChatRequest) -> str | None:
+    """The first request field the local model cannot honour (rather than ignore), if any."""
+    params = request.params
+    if params.get("n") not in (None, 1):
+        return "n"
+    if params.get("tools") or params.get("functions"):
+        return "tools" if params.get("tools") else "functions"
+    response_format = params.get("response_format")
+    if isinstance(response_format, dict) and response_format.get("type") not in (None, "text"):
+        return "response_format"
+    if params.get("logprobs") or params.get("top_logprobs"):
+        return "logprobs" if params.get("logprobs") else "top_logprobs"
+    for message in request.messages:
+        if isinstance(message.content, list) and any(
+            part.get("type") != "text" for part in message.content
+        ):
+            return "messages"  # an image or audio part: the model reads text only
+    return None
 
 
 @dataclass(slots=True)
