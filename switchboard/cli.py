@@ -1,4 +1,4 @@
-"""The `switchboard` command: serve | mock-provider | --version."""
+"""The `switchboard` command: serve | mock-provider | keys | config check | export-architecture."""
 
 from __future__ import annotations
 
