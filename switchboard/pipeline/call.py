@@ -31,7 +31,14 @@ from switchboard.routing.retry import RetryPolicy
 
 
 def _is_first_token(chunk: ChatChunk) -> bool:
-    return any(c.content or c.tool_calls or c.finish_reason for c in chunk.choices)
+    """Content, a tool call, an end, or anything else the model said (reasoning, refusal)."""
+    return any(
+        c.content
+        or c.tool_calls
+        or c.finish_reason
+        or (c.delta_extra is not None and any(c.delta_extra.values()))
+        for c in chunk.choices
+    )
 
 
 async def _until_first_token(stream: ChunkStream) -> list[ChatChunk]:
