@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from switchboard import __version__
 from switchboard.api import (
+    anthropic_routes,
     completions_routes,
     health,
     openai_routes,
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health,
     ):
         app.include_router(module.router)
+    app.include_router(anthropic_routes.router)
     if settings.master_key is not None:  # no master key, no admin surface at all
         from switchboard.api import admin_routes
 
