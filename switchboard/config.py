@@ -218,6 +218,16 @@ class Settings(BaseSettings):
     redis_backoff_s: float = Field(
         1.0, ge=0, description="after a Redis failure, how long every store skips Redis"
     )
+    redis_command_timeout_s: float = Field(
+        1.0,
+        gt=0,
+        description="Redis reply timeout (redis_socket_timeout_s then bounds connecting only); "
+        "a slow reply is an outage only if a PING fails too",
+    )
+    redis_budget_down_policy: Literal["open", "closed"] = Field(
+        "closed",
+        description="budgets while Redis is down; open lets each replica spend the whole budget",
+    )
     auth_enabled: bool | None = Field(
         None, description="require API keys on /v1/* and /ws/*; unset: on iff master_key is set"
     )

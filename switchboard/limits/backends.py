@@ -49,7 +49,8 @@ class LimitBackends:
 
 
 def limit_backends(backbone: StoreBackbone | None) -> LimitBackends:
-    """In-process stores without a backbone, else Redis ones behind its down policy."""
+    """In-process stores without a backbone, else Redis ones behind its down policies (budgets
+    have their own, closed by default)."""
     if backbone is None:
         return LimitBackends(MemoryRateLimiter(), MemoryConcurrencyLimiter(), MemorySpendLedger())
     client, prefix, policy = backbone.client, backbone.prefix, backbone.policy
@@ -70,7 +71,7 @@ def limit_backends(backbone: StoreBackbone | None) -> LimitBackends:
             RedisSpendLedger(client, prefix),
             MemorySpendLedger(),
             backbone.guard("spend"),
-            policy,
+            backbone.options.budget_policy,
         ),
         client=client,
     )

@@ -12,9 +12,11 @@ class RateLimiter(Protocol):
     """Sliding-window requests-per-minute and tokens-per-minute, exact across replicas."""
 
     async def reserve(
-        self, limits: Sequence[Limit], tokens: int, now: float | None = None
+        self, limits: Sequence[Limit], tokens: int, now: float | None = None, once: str = ""
     ) -> Decision:
-        """Count 1 request and `tokens` against every limit, or against none if any is full."""
+        """Count 1 request and `tokens` against every limit, or against none if any is full.
+
+        A call repeated with the same `once` id (a retry after a lost reply) is counted once."""
         ...
 
     async def settle(self, reservation: Reservation, actual_tokens: int) -> None:
@@ -38,9 +40,11 @@ class SpendLedger(Protocol):
     """Budgets per (scope, period) in integer micro-dollars: reserve before, settle after."""
 
     async def reserve(
-        self, scope: str, period: str, amount_micro: int, budget_micro: int
+        self, scope: str, period: str, amount_micro: int, budget_micro: int, once: str = ""
     ) -> SpendDecision:
-        """Allowed iff spent + reserved + amount <= budget; then amount is added to reserved."""
+        """Allowed iff spent + reserved + amount <= budget; then amount is added to reserved.
+
+        A call repeated with the same `once` id (a retry after a lost reply) reserves once."""
         ...
 
     async def settle(self, scope: str, period: str, reserved_micro: int, actual_micro: int) -> None:

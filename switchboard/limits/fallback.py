@@ -14,6 +14,9 @@ error that concerns one call only (a script error) is raised to that call's call
   in flight and money spent. Budgets start from the last figure Redis reported.
 - "closed": refuse (`unavailable=True`), so the caller can answer 503 rather than 429.
 
+A call that was only slow (Redis still answers a PING) is no outage: reserves carry a `once` id
+and are tried again, so the answer of the first try is not lost and nothing is counted twice.
+
 Releases and spend settlements that could not reach Redis are queued and replayed once it answers
 again, so leases are not held until their TTL and reserved spend does not leak. A settlement that
 timed out is not replayed: it was sent, and Redis most likely applies it (replaying could count it
@@ -23,6 +26,7 @@ A rate settle that fails is dropped: its tokens stay reserved until their bucket
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
@@ -70,9 +74,12 @@ class FallbackRateLimiter:
         guard.on_outage(local.reset)  # each outage's local windows start empty
 
     async def reserve(
-        self, limits: Sequence[Limit], tokens: int, now: float | None = None
+        self, limits: Sequence[Limit], tokens: int, now: float | None = None, once: str = ""
     ) -> Decision:
-        decision = await self._guard.call(lambda: self._shared.reserve(limits, tokens, now))
+        once = once or secrets.token_hex(8)
+        decision = await self._guard.call(
+            lambda: self._shared.reserve(limits, tokens, now, once), idempotent=True
+        )
         if not isinstance(decision, _Down):
             return decision
         if self._policy == "open":
@@ -106,7 +113,7 @@ class FallbackConcurrencyLimiter:
         self, scope: str, limit: int, lease_id: str, ttl_s: float = 600, now: float | None = None
     ) -> bool:
         granted = await self._call(
-            partial(self._shared.acquire, scope, limit, lease_id, ttl_s, now)
+            partial(self._shared.acquire, scope, limit, lease_id, ttl_s, now)  # by lease id
         )
         if not isinstance(granted, _Down):
             return granted
@@ -124,12 +131,13 @@ class FallbackConcurrencyLimiter:
         """Replay queued releases first, so the call sees the slots they free."""
         for _ in range(min(len(self._pending), REPLAY_BATCH)):
             scope, lease_id = self._pending.popitem(last=False)[0]
-            if isinstance(
-                await self._guard.call(partial(self._shared.release, scope, lease_id)), _Down
-            ):
+            released = await self._guard.call(
+                partial(self._shared.release, scope, lease_id), idempotent=True
+            )
+            if isinstance(released, _Down):
                 self._queue(scope, lease_id)
                 break
-        return await self._guard.call(op)
+        return await self._guard.call(op, idempotent=True)  # acquire and release: by lease id
 
     def _queue(self, scope: str, lease_id: str) -> None:
         self._pending[(scope, lease_id)] = None
@@ -156,10 +164,12 @@ class FallbackSpendLedger:
         self._pending: OrderedDict[tuple[str, str], tuple[int, int]] = OrderedDict()
 
     async def reserve(
-        self, scope: str, period: str, amount_micro: int, budget_micro: int
+        self, scope: str, period: str, amount_micro: int, budget_micro: int, once: str = ""
     ) -> SpendDecision:
+        once = once or secrets.token_hex(8)
         decision = await self._call(
-            partial(self._shared.reserve, scope, period, amount_micro, budget_micro)
+            partial(self._shared.reserve, scope, period, amount_micro, budget_micro, once),
+            idempotent=True,
         )
         if not isinstance(decision, _Down):
             self._remember(scope, period, decision.spent_micro)
@@ -183,13 +193,14 @@ class FallbackSpendLedger:
             await self._local.settle(scope, period, reserved_micro, actual_micro)
             reserved_micro = 0
         done = await self._call(
-            partial(self._shared.settle, scope, period, reserved_micro, actual_micro)
+            partial(self._shared.settle, scope, period, reserved_micro, actual_micro),
+            idempotent=False,
         )
         if isinstance(done, _Down) and not done.maybe_applied:
             self._queue(scope, period, reserved_micro, actual_micro)
 
     async def spent(self, scope: str, period: str) -> int:
-        spent = await self._call(partial(self._shared.spent, scope, period))
+        spent = await self._call(partial(self._shared.spent, scope, period), idempotent=True)
         if not isinstance(spent, _Down):
             self._remember(scope, period, spent)
             return spent
@@ -198,10 +209,12 @@ class FallbackSpendLedger:
 
     async def seed(self, scope: str, period: str, spent_micro: int) -> bool:
         seeded_here = await self._local.seed(scope, period, spent_micro)
-        seeded = await self._call(partial(self._shared.seed, scope, period, spent_micro))
+        seeded = await self._call(
+            partial(self._shared.seed, scope, period, spent_micro), idempotent=True
+        )
         return seeded_here if isinstance(seeded, _Down) else seeded
 
-    async def _call(self, op: Callable[[], Awaitable[T]]) -> T | _Down:
+    async def _call(self, op: Callable[[], Awaitable[T]], idempotent: bool) -> T | _Down:
         """Replay queued settlements first, so the call sees the budget they free or use."""
         for _ in range(min(len(self._pending), REPLAY_BATCH)):
             (scope, period), (reserved, actual) = self._pending.popitem(last=False)
@@ -212,7 +225,7 @@ class FallbackSpendLedger:
                 if not done.maybe_applied:
                     self._queue(scope, period, reserved, actual)
                 break
-        return await self._guard.call(op)
+        return await self._guard.call(op, idempotent=idempotent)
 
     def _queue(self, scope: str, period: str, reserved: int, actual: int) -> None:
         queued_reserved, queued_actual = self._pending.pop((scope, period), (0, 0))

@@ -1,5 +1,7 @@
 """In-process limit stores: exact for one replica, and the local fallback while Redis is down.
 
+A call here cannot lose its reply, so the `once` ids of reserves are not needed and ignored.
+
 Each method does all its reading and writing without awaiting, so on one event loop every call is
 atomic just as one Lua script call is in Redis. Idle state is swept once a window, which keeps
 memory bounded by the scopes active in the last minute (rates) or holding leases or live periods.
@@ -39,7 +41,7 @@ class MemoryRateLimiter:
         self._next_sweep = 0
 
     async def reserve(
-        self, limits: Sequence[Limit], tokens: int, now: float | None = None
+        self, limits: Sequence[Limit], tokens: int, now: float | None = None, once: str = ""
     ) -> Decision:
         now = self._clock() if now is None else now
         sec = math.floor(now)
@@ -190,7 +192,7 @@ class MemorySpendLedger:
         self._next_sweep = 0.0
 
     async def reserve(
-        self, scope: str, period: str, amount_micro: int, budget_micro: int
+        self, scope: str, period: str, amount_micro: int, budget_micro: int, once: str = ""
     ) -> SpendDecision:
         account = self._account(scope, period)
         allowed = account.total + account.reserved + amount_micro <= budget_micro

@@ -7,6 +7,7 @@ Scripts run by EVALSHA; redis-py's Script object reloads one the server has forg
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
@@ -31,6 +32,7 @@ from switchboard.limits.types import (
 )
 
 _KEY_TTL_MS = (WINDOW_S + 2) * 1000
+_ONCE_TTL_MS = 60_000  # how long a reserve's answer is kept for a retry of the same call
 _MAX_LEASE_MS = 30 * 86_400 * 1000  # a lease lives at most 30 days, however long it asked for
 
 
@@ -49,6 +51,10 @@ def _tokens(value: float) -> int:
 
 def _micro(value: float) -> int:
     return bounded_int(value, MAX_MICRO)
+
+
+def _once(prefix: str, once: str) -> str:
+    return f"{prefix}once:{once or secrets.token_hex(8)}"
 
 
 def _clock(now: float | None) -> str:
@@ -70,7 +76,7 @@ class RedisRateLimiter:
         self._settle = _script(client, "rate_settle")
 
     async def reserve(
-        self, limits: Sequence[Limit], tokens: int, now: float | None = None
+        self, limits: Sequence[Limit], tokens: int, now: float | None = None, once: str = ""
     ) -> Decision:
         merged = merge_limits(limits)
         if not merged:
@@ -79,7 +85,7 @@ class RedisRateLimiter:
         args: list[Any] = [_clock(now), tokens, WINDOW_S, _KEY_TTL_MS]
         for limit in merged:
             args += [_limit(limit.rpm), _limit(limit.tpm)]
-        keys = [self._prefix + limit.scope for limit in merged]
+        keys = [_once(self._prefix, once), *(self._prefix + limit.scope for limit in merged)]
         allowed, sec, now_ms, *replies = await self._reserve(keys=keys, args=args)
         clock = now if now is not None else now_ms / 1000
         usages = [
@@ -148,12 +154,12 @@ class RedisSpendLedger:
         self._seed = _script(client, "spend_seed")
 
     async def reserve(
-        self, scope: str, period: str, amount_micro: int, budget_micro: int
+        self, scope: str, period: str, amount_micro: int, budget_micro: int, once: str = ""
     ) -> SpendDecision:
-        args = [_micro(amount_micro), _micro(budget_micro), period_ttl_s(period) or 0]
-        allowed, spent, reserved, seeded = await self._reserve(
-            keys=[self._key(scope, period)], args=args
-        )
+        ttl = period_ttl_s(period) or 0
+        args = [_micro(amount_micro), _micro(budget_micro), ttl, _ONCE_TTL_MS]
+        keys = [self._key(scope, period), _once(self._prefix, once)]
+        allowed, spent, reserved, seeded = await self._reserve(keys=keys, args=args)
         return SpendDecision(bool(allowed), int(spent), int(reserved), bool(seeded))
 
     async def settle(self, scope: str, period: str, reserved_micro: int, actual_micro: int) -> None:

@@ -6,8 +6,12 @@ error callback: an outage is noticed once, logged, reported through `on_error(ki
 gateway counts it in a metric), and skipped by every store until the back-off ends. The SQL
 engine is built in one place too, by `switchboard.keys.engine`.
 
-- Timeouts are short (`socket_timeout_s`, 0.25 s by default): a stalled server costs a request
-  at most that, once per back-off, never a hang.
+- Connecting is bounded by `socket_timeout_s` (0.25 s by default) and each command's reply by
+  `command_timeout_s` (1 s): a dead server is noticed at once, a busy one is given time. A burst
+  beyond the pool queues for a connection (up to `POOL_WAIT_FACTOR` command timeouts).
+- A slow reply or a long wait for a connection is not an outage by itself: the guard asks a probe
+  (PING on a connection of its own, one probe at a time) and declares an outage only if that
+  fails too. A stalled server thus costs at most two command timeouts, once per back-off.
 - Commands are never retried by the client: a retried script could count a request twice.
 - When an outage begins, idle pooled connections are dropped, so after a restart the next
   attempt opens fresh ones instead of failing once per stale connection.
@@ -15,6 +19,7 @@ engine is built in one place too, by `switchboard.keys.engine`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -31,12 +36,17 @@ if TYPE_CHECKING:
     from switchboard.config import Settings
 
 Policy = Literal["open", "closed"]
+POOL_WAIT_FACTOR = 5  # a queued command waits for a connection up to this many command timeouts
 log = logging.getLogger("switchboard.stores")
 
 
 @dataclass(frozen=True, slots=True)
 class RedisOptions:
-    """How to reach Redis and what the stores do while it is down ("open" or "closed")."""
+    """How to reach Redis and what the stores do while it is down ("open" or "closed").
+
+    `budget_policy` is that of budgets alone: "closed" by default, as "open" lets each of N
+    replicas spend the whole remaining budget on its own while Redis is unreachable.
+    """
 
     url: str
     prefix: str = "sb:"
@@ -44,6 +54,8 @@ class RedisOptions:
     socket_timeout_s: float = 0.25
     max_connections: int = 64
     backoff_s: float = 1.0
+    command_timeout_s: float = 1.0
+    budget_policy: Policy = "closed"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RedisOptions | None:
@@ -57,20 +69,30 @@ class RedisOptions:
             socket_timeout_s=settings.redis_socket_timeout_s,
             max_connections=settings.redis_max_connections,
             backoff_s=settings.redis_backoff_s,
+            command_timeout_s=settings.redis_command_timeout_s,
+            budget_policy=settings.redis_budget_down_policy,
         )
 
 
-def connect_redis(url: str, *, socket_timeout_s: float = 0.25, max_connections: int = 64) -> Redis:
+def connect_redis(
+    url: str,
+    *,
+    socket_timeout_s: float = 0.25,
+    max_connections: int = 64,
+    command_timeout_s: float | None = None,
+) -> Redis:
     """A client with bounded timeouts and no command retry; creating it does no I/O.
 
-    A burst beyond `max_connections` waits (up to 4 socket timeouts, at least 1 s) for a free
-    connection instead of failing.
+    `socket_timeout_s` bounds connecting, `command_timeout_s` (default: the same) each reply. A
+    burst beyond `max_connections` waits for a free connection (up to `POOL_WAIT_FACTOR` command
+    timeouts) instead of failing.
     """
+    command_s = socket_timeout_s if command_timeout_s is None else command_timeout_s
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=max_connections,
-        timeout=max(1.0, 4 * socket_timeout_s),
-        socket_timeout=socket_timeout_s,
+        timeout=POOL_WAIT_FACTOR * command_s,
+        socket_timeout=command_s,
         socket_connect_timeout=socket_timeout_s,
         retry=Retry(NoBackoff(), 0),
     )
@@ -91,8 +113,15 @@ class StoreBackbone:
             options.url,
             socket_timeout_s=options.socket_timeout_s,
             max_connections=options.max_connections,
+            command_timeout_s=options.command_timeout_s,
         )
-        self.backoff = OutageBackoff(options.backoff_s, clock)
+        self._probe_client = connect_redis(
+            options.url,
+            socket_timeout_s=options.socket_timeout_s,
+            max_connections=1,
+            command_timeout_s=options.command_timeout_s,
+        )
+        self.backoff = OutageBackoff(options.backoff_s, clock, self._probe)
         self.backoff.on_outage(self._drop_idle_connections)
         self._on_error = on_error
         self._closed = False
@@ -126,10 +155,20 @@ class StoreBackbone:
         except Exception:
             return False
 
+    async def _probe(self) -> bool:
+        """Whether Redis answers a PING within a command timeout on the probe's own connection."""
+        try:
+            async with asyncio.timeout(self.options.command_timeout_s):
+                return bool(await self._probe_client.ping())
+        except Exception:
+            await self._probe_client.connection_pool.disconnect()
+            return False
+
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
             await self.client.aclose()
+            await self._probe_client.aclose()
 
     async def _drop_idle_connections(self) -> None:
         await self.client.connection_pool.disconnect(inuse_connections=False)

@@ -41,8 +41,10 @@ async def build(
     errors: list[str] = []
     made: list[StoreBackbone] = []
 
-    def make(policy: Policy) -> LimitBackends:
-        options = RedisOptions(redis_process.url, "sb:", policy, backoff_s=BACKOFF_S)
+    def make(policy: Policy, budget_policy: Policy = "closed") -> LimitBackends:
+        options = RedisOptions(
+            redis_process.url, "sb:", policy, backoff_s=BACKOFF_S, budget_policy=budget_policy
+        )
         backbone = StoreBackbone(options, errors.append, clock)
         made.append(backbone)
         return limit_backends(backbone)
@@ -65,7 +67,7 @@ async def test_open_policy_limits_locally_then_returns_to_redis(
     redis_process: Any, build: Any, clock: Clock
 ) -> None:
     make, errors = build
-    backends = make("open")
+    backends = make("open", budget_policy="open")
     limits = [Limit("key:o", rpm=3)]
     first = await backends.rate.reserve(limits, 1)
     assert first.allowed and first.reservation.backend == "redis"
@@ -82,6 +84,20 @@ async def test_open_policy_limits_locally_then_returns_to_redis(
     back = await backends.rate.reserve(limits, 1)
     assert back.allowed and back.reservation.backend == "redis"
     assert back.remaining_requests == 2
+    assert errors == ["rate_limit"]
+
+
+async def test_budgets_fail_closed_by_default_while_rates_stay_open(
+    redis_process: Any, build: Any
+) -> None:
+    """Open budgets would let each of N replicas spend the whole remaining budget."""
+    make, errors = build
+    backends = make("open")
+    assert (await backends.spend.reserve("key:b", "total", 5, 10)).allowed
+    await asyncio.to_thread(redis_process.kill)
+    assert (await backends.rate.reserve([Limit("key:b", rpm=3)], 1)).allowed
+    spend = await backends.spend.reserve("key:b", "total", 1, 100)
+    assert not spend.allowed and spend.unavailable
     assert errors == ["rate_limit"]
 
 

@@ -2,17 +2,23 @@
 
 Fires 300 concurrent requests spread over the replicas at a key with a 60 RPM limit (then a
 TPM limit, then a budget) and checks the admitted count. Records the overshoot it measured.
+The same holds while Redis stalls (`DEBUG SLEEP`, a Redis of the test's own): a slow reply is
+waited for, not taken for an outage that would make each replica limit on its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +27,7 @@ import pytest
 import yaml
 
 from switchboard.testing.harness import MockUpstream, free_port, wait_for
+from switchboard.testing.processes import RedisProcess
 from switchboard.testing.services import (
     accepts_connections,
     postgres_url,
@@ -32,6 +39,7 @@ PG = postgres_url()
 REDIS = redis_url()
 MASTER = "mk-replicas-0123456789"
 REPLICAS = 3
+STALL_S = 0.5  # twice the old 0.25 s socket timeout that turned a slow Redis into an outage
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -46,7 +54,33 @@ def services() -> None:
 def replicas(
     mock_upstream: MockUpstream, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[str]]:
-    tmp: Path = tmp_path_factory.mktemp("replicas")
+    with running_replicas(mock_upstream, tmp_path_factory.mktemp("replicas"), REDIS) as bases:
+        yield bases
+
+
+@pytest.fixture(scope="module")
+def own_redis() -> Iterator[RedisProcess]:
+    if shutil.which("redis-server") is None:
+        require_or_skip("redis-server is not installed")
+    server = RedisProcess()
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture(scope="module")
+def slow_replicas(
+    mock_upstream: MockUpstream,
+    tmp_path_factory: pytest.TempPathFactory,
+    own_redis: RedisProcess,
+) -> Iterator[list[str]]:
+    tmp = tmp_path_factory.mktemp("slow-replicas")
+    with running_replicas(mock_upstream, tmp, own_redis.url) as bases:
+        yield bases
+
+
+@contextmanager
+def running_replicas(mock_upstream: MockUpstream, tmp: Path, redis: str) -> Iterator[list[str]]:
     config = tmp / "catalogue.yaml"
     dep = {"provider": "openai", "model": "up", "api_base": mock_upstream.url}
     config.write_text(
@@ -67,7 +101,7 @@ def replicas(
         "SWITCHBOARD_CONFIG": str(config),
         "SWITCHBOARD_DATABASE_URL": PG,
         "SWITCHBOARD_DATABASE_SCHEMA": schema,
-        "SWITCHBOARD_REDIS_URL": REDIS,
+        "SWITCHBOARD_REDIS_URL": redis,
         "SWITCHBOARD_REDIS_PREFIX": f"sbrep:{uuid.uuid4().hex}:",
         "SWITCHBOARD_MASTER_KEY": MASTER,
         "SWITCHBOARD_LOG_LEVEL": "warning",
@@ -124,6 +158,33 @@ def create_key(base: str, **spec: Any) -> str:
     )
     assert resp.status_code == 201, resp.text
     return str(resp.json()["key"])
+
+
+@contextmanager
+def stalling(redis: str, stall_s: float = STALL_S) -> Iterator[None]:
+    """Redis sleeps `stall_s` at a time while the block runs, and answers in between."""
+    done = threading.Event()
+
+    def stall() -> None:
+        with redis_admin(redis) as admin:
+            while not done.is_set():
+                admin.execute_command("DEBUG", "SLEEP", str(stall_s))
+                time.sleep(stall_s)
+
+    worker = threading.Thread(target=stall)
+    worker.start()
+    time.sleep(0.05)  # asleep when the burst arrives
+    try:
+        yield
+    finally:
+        done.set()
+        worker.join()
+
+
+def redis_admin(url: str) -> Any:
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=10)  # waits out its own DEBUG SLEEP
 
 
 def fire(bases: list[str], key: str, n: int = 300, max_tokens: int = 4) -> list[httpx.Response]:
@@ -183,6 +244,21 @@ def test_budget_is_shared_across_replicas(replicas: list[str]) -> None:
     usage = httpx.get(replicas[0] + "/v1/usage", headers={"authorization": f"Bearer {key}"})
     print(f"\nbudget $0.10 over {REPLICAS} replicas: admitted {statuses[200]}")
     assert usage.status_code == 200
+
+
+def test_limits_stay_shared_while_redis_stalls(
+    slow_replicas: list[str], own_redis: RedisProcess
+) -> None:
+    rpm_key = create_key(slow_replicas[0], rpm=60)
+    budget_key = create_key(slow_replicas[1], budget_usd=0.1)  # 25 replies of $0.004
+    with stalling(own_redis.url):
+        by_rpm = Counter(r.status_code for r in fire(slow_replicas, rpm_key))
+    with stalling(own_redis.url):
+        by_budget = Counter(r.status_code for r in fire(slow_replicas, budget_key))
+    print(f"\nRedis stalling {STALL_S} s at a time, {REPLICAS} replicas, 300 requests each:")
+    print(f"RPM 60: admitted {by_rpm[200]}; budget of 25 requests: admitted {by_budget[200]}")
+    assert by_rpm == {200: 60, 429: 240}, by_rpm
+    assert by_budget == {200: 25, 402: 275}, by_budget  # overshoot 0 (at most 1 allowed)
 
 
 def test_conversation_continues_on_another_replica(

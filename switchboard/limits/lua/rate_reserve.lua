@@ -1,8 +1,10 @@
--- Admit one request and ARGV[2] tokens against every scope in KEYS, or against none.
--- KEYS[i]: a hash per scope: "r<second>" and "t<second>" count one second's requests and tokens;
+-- Admit one request and ARGV[2] tokens against every scope in KEYS[2..], or against none.
+-- KEYS[1]: this reservation's once-key: a retry of a call whose reply was lost finds the answer
+-- there and counts nothing again (kept ARGV[4] ms).
+-- KEYS[i], i > 1: a hash per scope: "r<second>" and "t<second>" count one second's requests and tokens;
 -- "R" and "T" are their sums, "o" the oldest second not yet pruned, "n" the newest second.
 -- ARGV[1]: now in seconds, "" for the server clock; ARGV[2]: tokens; ARGV[3]: window seconds;
--- ARGV[4]: key ttl in ms; ARGV[3 + 2i], ARGV[4 + 2i]: rpm and tpm of KEYS[i], -1 = unlimited.
+-- ARGV[4]: key ttl in ms; ARGV[1 + 2i], ARGV[2 + 2i]: rpm and tpm of KEYS[i], -1 = unlimited.
 -- Returns {allowed, second, now_ms, per key {requests, tokens, newest second or -1, buckets}},
 -- usage counting this request when allowed; buckets {s, r, t, ...} only for a key that is full.
 -- Integers are written with %d: Lua's own number formatting may say "1e+17", which HINCRBY
@@ -89,13 +91,17 @@ local function buckets(key)
   return out
 end
 
+local once = redis.call('GET', KEYS[1])
+if once then sec = tonumber(string.sub(once, 3)) end
 local usages, states = {}, {}
 local allowed = true
-for i = 1, #KEYS do
+for i = 2, #KEYS do
   local r, t, o, n = prune(KEYS[i])
-  local rpm, tpm = arg(3 + 2 * i, -1), arg(4 + 2 * i, -1)
+  local rpm, tpm = arg(1 + 2 * i, -1), arg(2 + 2 * i, -1)
   local detail = {}
-  if not ((rpm < 0 or r + 1 <= rpm) and (tpm < 0 or t + tokens <= tpm)) then
+  if once then
+    if string.sub(once, 1, 1) == '0' then detail = buckets(KEYS[i]) end
+  elseif not ((rpm < 0 or r + 1 <= rpm) and (tpm < 0 or t + tokens <= tpm)) then
     allowed = false
     detail = buckets(KEYS[i])
   end
@@ -103,9 +109,14 @@ for i = 1, #KEYS do
   states[i] = {o, n}
 end
 
-if allowed then
-  local ttl_ms = arg(4, 62000)
-  for i = 1, #KEYS do
+local ttl_ms = arg(4, 62000)
+if once then
+  allowed = string.sub(once, 1, 1) == '1'
+else
+  redis.call('SET', KEYS[1], (allowed and '1:' or '0:') .. sec, 'PX', ttl_ms)
+end
+if allowed and not once then
+  for i = 2, #KEYS do
     local key, u, o, n = KEYS[i], usages[i], states[i][1], states[i][2]
     redis.call('HINCRBY', key, 'r' .. sec, 1)
     if tokens ~= 0 then redis.call('HINCRBY', key, 't' .. sec, int(tokens)) end
@@ -118,5 +129,5 @@ if allowed then
 end
 
 local reply = {allowed and 1 or 0, sec, math.floor(now * 1000)}
-for i = 1, #KEYS do reply[#reply + 1] = usages[i] end
+for i = 2, #KEYS do reply[#reply + 1] = usages[i] end
 return reply
