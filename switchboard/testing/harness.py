@@ -82,12 +82,15 @@ def run_gateway(background: BackgroundLoop, settings: Settings) -> Iterator[Gate
         create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
     )
     server = uvicorn.Server(config)
+    serving: list[asyncio.Task[None]] = []
 
     async def start() -> None:
-        asyncio.get_running_loop().create_task(server.serve())
+        serving.append(asyncio.get_running_loop().create_task(server.serve()))
         for _ in range(1200):
             if server.started:
                 return
+            if serving[0].done():
+                serving[0].result()  # the server failed to start: raise its error
             await asyncio.sleep(0.05)
         raise RuntimeError("gateway did not start")
 
@@ -98,12 +101,9 @@ def run_gateway(background: BackgroundLoop, settings: Settings) -> Iterator[Gate
         server.should_exit = True
 
         async def wait_stopped() -> None:
-            for _ in range(200):
-                if not server.started or getattr(server, "_shutdown_done", False):
-                    break
-                await asyncio.sleep(0.05)
+            await asyncio.wait(serving, timeout=30)  # serve() returns once shutdown is done
 
-        background.run(wait_stopped())
+        background.run(wait_stopped(), timeout=60)
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
