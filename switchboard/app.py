@@ -14,6 +14,7 @@ from switchboard.api import (
     completions_routes,
     health,
     openai_routes,
+    responses_routes,
     simple_routes,
     usage_routes,
     websocket,
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(anthropic_routes.router)
+    app.include_router(responses_routes.router)  # its lifespan builds the response store
     if settings.master_key is not None:  # no master key, no admin surface at all
         from switchboard.api import admin_routes
 

@@ -54,6 +54,11 @@ def tool_input(arguments: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def thinking_block(thinking: str) -> dict[str, Any]:
+    """An upstream's `reasoning_content`; it carries no Anthropic signature to verify."""
+    return {"type": "thinking", "thinking": thinking, "signature": ""}
+
+
 def message_id(upstream_id: str) -> str:
     return upstream_id if upstream_id.startswith("msg_") else f"msg_{upstream_id}"
 
@@ -61,6 +66,9 @@ def message_id(upstream_id: str) -> str:
 def message_json(resp: ChatResponse) -> dict[str, Any]:
     choice = resp.choices[0] if resp.choices else None
     content: list[dict[str, Any]] = []
+    extra = (choice.message_extra if choice is not None else None) or {}
+    if isinstance(extra.get("reasoning_content"), str) and extra["reasoning_content"]:
+        content.append(thinking_block(extra["reasoning_content"]))
     if choice is not None and choice.content:
         content.append({"type": "text", "text": choice.content})
     for call in (choice.tool_calls if choice is not None else None) or ():
@@ -141,6 +149,11 @@ class MessageEvents:
 
     def _choice(self, choice: ChunkChoice) -> list[bytes]:
         out: list[bytes] = []
+        thinking = (choice.delta_extra or {}).get("reasoning_content")
+        if isinstance(thinking, str) and thinking:
+            if self._open is None or self._open[0] != "thinking":
+                out.extend(self._begin(("thinking", self._index + 1), thinking_block("")))
+            out.append(self._delta({"type": "thinking_delta", "thinking": thinking}))
         if choice.content:
             if self._open is None or self._open[0] != "text":
                 out.extend(self._begin(("text", self._index + 1), {"type": "text", "text": ""}))

@@ -357,3 +357,18 @@ def test_output_config_system_blocks_and_thinking_history(
         {"role": "assistant", "content": "two"},
         {"role": "user", "content": "three"},
     ]
+
+
+def test_reasoning_content_becomes_a_thinking_block(
+    gw: GatewayServer, scripted: ScriptedUpstream
+) -> None:
+    message = {"role": "assistant", "content": "42.", "reasoning_content": "Six times seven."}
+    scripted.scripts = [Script(message)]
+    ask = {"model": "scripted", "max_tokens": 50}
+    plain = client(gw).messages.create(**ask, messages=[{"role": "user", "content": "6*7?"}])  # type: ignore[call-overload]
+    with client(gw).messages.stream(**ask, messages=[{"role": "user", "content": "6*7?"}]) as s:  # type: ignore[arg-type]
+        streamed = s.get_final_message()
+    for msg in (plain, streamed):
+        assert [b.type for b in msg.content] == ["thinking", "text"]
+        assert msg.content[0].thinking == "Six times seven."  # type: ignore[union-attr]
+        assert msg.content[1].text == "42."  # type: ignore[union-attr]

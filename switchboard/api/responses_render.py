@@ -1,0 +1,258 @@
+"""Domain replies -> OpenAI Responses wire format: the response object and its typed stream
+events (response.created ... response.completed), each with its `sequence_number`.
+
+The JSON reply and the stream build their output items with the same functions, so a streamed
+response ends with the very object that `GET /v1/responses/{id}` later returns.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from switchboard.api.render import sse
+from switchboard.domain import ChatChunk, ChatResponse, Choice, ChunkChoice, Usage
+from switchboard.errors import SwitchboardError
+from switchboard.pipeline.context import new_request_id
+
+INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{new_request_id()}"
+
+
+def usage_json(usage: Usage | None) -> dict[str, Any] | None:
+    if usage is None:
+        return None
+    return {
+        "input_tokens": usage.prompt_tokens,
+        "input_tokens_details": {"cached_tokens": usage.cached_tokens},
+        "output_tokens": usage.completion_tokens,
+        "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
+        "total_tokens": usage.total_tokens,
+    }
+
+
+def text_part(text: str) -> dict[str, Any]:
+    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+
+
+def message_item(item_id: str, text: str | None, status: str = "completed") -> dict[str, Any]:
+    content = [] if text is None else [text_part(text)]
+    return {
+        "type": "message",
+        "id": item_id,
+        "status": status,
+        "role": "assistant",
+        "content": content,
+    }
+
+
+def call_item(
+    item_id: str, call: dict[str, Any], arguments: str, status: str = "completed"
+) -> dict[str, Any]:
+    return {
+        "type": "function_call",
+        "id": item_id,
+        "call_id": call.get("id") or "",
+        "name": (call.get("function") or {}).get("name") or "",
+        "arguments": arguments,
+        "status": status,
+    }
+
+
+def reasoning_item(item_id: str, text: str, status: str = "completed") -> dict[str, Any]:
+    """An upstream's `reasoning_content` as a reasoning item (its text, no summary)."""
+    content = [{"type": "reasoning_text", "text": text}]
+    return {"type": "reasoning", "id": item_id, "summary": [], "content": content, "status": status}
+
+
+def output_items(choice: Choice | None) -> list[dict[str, Any]]:
+    if choice is None:
+        return []
+    items = []
+    reasoning = (choice.message_extra or {}).get("reasoning_content")
+    if isinstance(reasoning, str) and reasoning:
+        items.append(reasoning_item(new_id("rs"), reasoning))
+    if choice.content:
+        items.append(message_item(new_id("msg"), choice.content))
+    for call in choice.tool_calls or ():
+        arguments = (call.get("function") or {}).get("arguments") or ""
+        items.append(call_item(new_id("fc"), call, arguments))
+    return items
+
+
+def response_json(
+    shape: dict[str, Any],
+    output: list[dict[str, Any]],
+    finish_reason: str | None,
+    usage: Usage | None,
+) -> dict[str, Any]:
+    """`shape` is the response without its outcome: id, created_at, model and the echoed
+    request settings (ResponsesIn.echo)."""
+    reason = INCOMPLETE.get(finish_reason or "")
+    return {
+        **shape,
+        "status": "incomplete" if reason else "completed",
+        "incomplete_details": {"reason": reason} if reason else None,
+        "output": output,
+        "usage": usage_json(usage),
+    }
+
+
+def reply_json(shape: dict[str, Any], reply: ChatResponse) -> dict[str, Any]:
+    choice = reply.choices[0] if reply.choices else None
+    finish = choice.finish_reason if choice is not None else None
+    return response_json(shape, output_items(choice), finish, reply.usage)
+
+
+def in_progress(shape: dict[str, Any]) -> dict[str, Any]:
+    return {**shape, "status": "in_progress", "incomplete_details": None, "output": []}
+
+
+class ResponseEvents:
+    """Chat chunks in, Responses events out. Each output item (the text message, each tool
+    call) is added when its first delta arrives and done when the next begins or the stream
+    ends; OpenAI streams tool calls one after another."""
+
+    def __init__(self, shape: dict[str, Any]) -> None:
+        self.shape = {**shape, "created_at": shape.get("created_at") or int(time.time())}
+        self.output: list[dict[str, Any]] = []  # items done
+        self.finish_reason: str | None = None
+        self._seq = 0
+        self._open: dict[str, Any] | None = None  # the item being streamed
+        self._open_key: tuple[str, int] | None = None
+        self._seen: set[tuple[str, int]] = set()
+
+    def event(self, kind: str, **fields: Any) -> bytes:
+        data = {"type": kind, "sequence_number": self._seq, **fields}
+        self._seq += 1
+        return sse(data, event=kind)
+
+    def start(self) -> list[bytes]:
+        snapshot = in_progress(self.shape)
+        return [
+            self.event("response.created", response=snapshot),
+            self.event("response.in_progress", response=snapshot),
+        ]
+
+    def feed(self, chunk: ChatChunk) -> list[bytes]:
+        out: list[bytes] = []
+        for choice in chunk.choices:
+            if choice.index == 0:
+                out.extend(self._choice(choice))
+        return out
+
+    def finish(self, usage: Usage | None) -> tuple[dict[str, Any], list[bytes]]:
+        """The final response object and the events that end the stream."""
+        out = self._close()
+        final = response_json(self.shape, self.output, self.finish_reason, usage)
+        kind = "response.completed" if final["status"] == "completed" else "response.incomplete"
+        out.append(self.event(kind, response=final))
+        return final, out
+
+    def failed(self, exc: SwitchboardError) -> list[bytes]:
+        error = {"code": exc.code or exc.type, "message": exc.message}
+        failed = {**in_progress(self.shape), "status": "failed", "error": error}
+        failed["output"] = self.output
+        return [
+            self.event("error", code=error["code"], message=exc.message, param=exc.param),
+            self.event("response.failed", response=failed),
+        ]
+
+    def _choice(self, choice: ChunkChoice) -> list[bytes]:
+        out: list[bytes] = []
+        reasoning = (choice.delta_extra or {}).get("reasoning_content")
+        if isinstance(reasoning, str) and reasoning:
+            out.extend(self._reasoning(reasoning))
+        if choice.content:
+            out.extend(self._text(choice.content))
+        for call in choice.tool_calls or ():
+            out.extend(self._call(call))
+        if choice.finish_reason:
+            self.finish_reason = choice.finish_reason
+        return out
+
+    def _text(self, delta: str) -> list[bytes]:
+        out: list[bytes] = []
+        if self._open is None or self._open["type"] != "message":
+            out.extend(self._close())
+            item = message_item(new_id("msg"), None, "in_progress")
+            out.extend(self._add(("text", len(self.output)), item))
+            part = text_part("")
+            out.append(self._item_event("response.content_part.added", content_index=0, part=part))
+            item["content"].append(part)
+        assert self._open is not None
+        self._open["content"][0]["text"] += delta
+        out.append(
+            self._item_event(
+                "response.output_text.delta", content_index=0, delta=delta, logprobs=[]
+            )
+        )
+        return out
+
+    def _reasoning(self, delta: str) -> list[bytes]:
+        out: list[bytes] = []
+        if self._open is None or self._open["type"] != "reasoning":
+            out.extend(self._close())
+            item = reasoning_item(new_id("rs"), "", "in_progress")
+            out.extend(self._add(("reasoning", len(self.output)), item))
+        assert self._open is not None
+        self._open["content"][0]["text"] += delta
+        out.append(self._item_event("response.reasoning_text.delta", content_index=0, delta=delta))
+        return out
+
+    def _call(self, delta: dict[str, Any]) -> list[bytes]:
+        out: list[bytes] = []
+        key = ("call", int(delta.get("index") or 0))
+        arguments = (delta.get("function") or {}).get("arguments") or ""
+        if key not in self._seen:
+            out.extend(self._close())
+            out.extend(self._add(key, call_item(new_id("fc"), delta, "", "in_progress")))
+        if self._open_key == key and arguments and self._open is not None:
+            self._open["arguments"] += arguments
+            out.append(self._item_event("response.function_call_arguments.delta", delta=arguments))
+        return out
+
+    def _add(self, key: tuple[str, int], item: dict[str, Any]) -> list[bytes]:
+        self._seen.add(key)
+        self._open, self._open_key = item, key
+        return [self.event("response.output_item.added", output_index=len(self.output), item=item)]
+
+    def _item_event(self, kind: str, **fields: Any) -> bytes:
+        assert self._open is not None
+        return self.event(kind, item_id=self._open["id"], output_index=len(self.output), **fields)
+
+    def _close(self) -> list[bytes]:
+        item = self._open
+        if item is None:
+            return []
+        out: list[bytes] = []
+        if item["type"] == "message":
+            part = item["content"][0]
+            text = part["text"]
+            out.append(
+                self._item_event(
+                    "response.output_text.done", content_index=0, text=text, logprobs=[]
+                )
+            )
+            out.append(self._item_event("response.content_part.done", content_index=0, part=part))
+        elif item["type"] == "reasoning":
+            text = item["content"][0]["text"]
+            out.append(self._item_event("response.reasoning_text.done", content_index=0, text=text))
+        else:
+            out.append(
+                self._item_event(
+                    "response.function_call_arguments.done",
+                    arguments=item["arguments"],
+                    name=item["name"],
+                )
+            )
+        item["status"] = "completed"
+        out.append(
+            self.event("response.output_item.done", output_index=len(self.output), item=item)
+        )
+        self.output.append(item)
+        self._open = self._open_key = None
+        return out
