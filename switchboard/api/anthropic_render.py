@@ -71,6 +71,9 @@ def message_json(resp: ChatResponse) -> dict[str, Any]:
         content.append(thinking_block(extra["reasoning_content"]))
     if choice is not None and choice.content:
         content.append({"type": "text", "text": choice.content})
+    refusal = extra.get("refusal")
+    if isinstance(refusal, str) and refusal:  # OpenAI's refusal text: Anthropic's is the reason
+        content.append({"type": "text", "text": refusal})
     for call in (choice.tool_calls if choice is not None else None) or ():
         fn = call.get("function") or {}
         content.append(
@@ -87,7 +90,9 @@ def message_json(resp: ChatResponse) -> dict[str, Any]:
         "role": "assistant",
         "model": resp.model,
         "content": content,
-        "stop_reason": stop_reason(choice.finish_reason if choice is not None else None),
+        "stop_reason": "refusal"
+        if refusal
+        else stop_reason(choice.finish_reason if choice is not None else None),
         "stop_sequence": None,
         "usage": usage_json(resp.usage),
     }
@@ -119,6 +124,7 @@ class MessageEvents:
         self._open: tuple[str, int] | None = None  # ("text", block) or ("tool", call index)
         self._seen: set[tuple[str, int]] = set()
         self.finish_reason: str | None = None
+        self.refused = False  # the upstream sent a refusal: the stop reason says so
 
     def start(self, chunk: ChatChunk | None, prompt_estimate: int) -> bytes:
         message: dict[str, Any] = {
@@ -142,7 +148,8 @@ class MessageEvents:
 
     def finish(self, usage: Usage | None) -> list[bytes]:
         out = self._close()
-        delta = {"stop_reason": stop_reason(self.finish_reason), "stop_sequence": None}
+        reason = "refusal" if self.refused else stop_reason(self.finish_reason)
+        delta = {"stop_reason": reason, "stop_sequence": None}
         out.append(event({"type": "message_delta", "delta": delta, "usage": usage_json(usage)}))
         out.append(event({"type": "message_stop"}))
         return out
@@ -154,10 +161,15 @@ class MessageEvents:
             if self._open is None or self._open[0] != "thinking":
                 out.extend(self._begin(("thinking", self._index + 1), thinking_block("")))
             out.append(self._delta({"type": "thinking_delta", "thinking": thinking}))
-        if choice.content:
+        refusal = (choice.delta_extra or {}).get("refusal")
+        refusal = refusal if isinstance(refusal, str) else None
+        self.refused = self.refused or bool(refusal)
+        for text in (choice.content, refusal):
+            if not text:
+                continue
             if self._open is None or self._open[0] != "text":
                 out.extend(self._begin(("text", self._index + 1), {"type": "text", "text": ""}))
-            out.append(self._delta({"type": "text_delta", "text": choice.content}))
+            out.append(self._delta({"type": "text_delta", "text": text}))
         for call in choice.tool_calls or ():
             out.extend(self._tool_delta(call))
         if choice.finish_reason:

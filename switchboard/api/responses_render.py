@@ -16,6 +16,7 @@ from switchboard.errors import SwitchboardError
 from switchboard.pipeline.context import new_request_id
 
 INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
+_PART_FIELD = {"output_text": "text", "refusal": "refusal"}  # a message part's text field
 
 
 def new_id(prefix: str) -> str:
@@ -38,8 +39,16 @@ def text_part(text: str) -> dict[str, Any]:
     return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
 
 
-def message_item(item_id: str, text: str | None, status: str = "completed") -> dict[str, Any]:
+def refusal_part(refusal: str) -> dict[str, Any]:
+    return {"type": "refusal", "refusal": refusal}
+
+
+def message_item(
+    item_id: str, text: str | None, status: str = "completed", refusal: str | None = None
+) -> dict[str, Any]:
     content = [] if text is None else [text_part(text)]
+    if refusal is not None:
+        content.append(refusal_part(refusal))
     return {
         "type": "message",
         "id": item_id,
@@ -75,8 +84,10 @@ def output_items(choice: Choice | None) -> list[dict[str, Any]]:
     reasoning = (choice.message_extra or {}).get("reasoning_content")
     if isinstance(reasoning, str) and reasoning:
         items.append(reasoning_item(new_id("rs"), reasoning))
-    if choice.content:
-        items.append(message_item(new_id("msg"), choice.content))
+    refusal = (choice.message_extra or {}).get("refusal")
+    refusal = refusal if isinstance(refusal, str) and refusal else None
+    if choice.content or refusal:
+        items.append(message_item(new_id("msg"), choice.content or None, refusal=refusal))
     for call in choice.tool_calls or ():
         arguments = (call.get("function") or {}).get("arguments") or ""
         items.append(call_item(new_id("fc"), call, arguments))
@@ -167,28 +178,36 @@ class ResponseEvents:
         if isinstance(reasoning, str) and reasoning:
             out.extend(self._reasoning(reasoning))
         if choice.content:
-            out.extend(self._text(choice.content))
+            out.extend(self._part("output_text", choice.content))
+        refusal = (choice.delta_extra or {}).get("refusal")
+        if isinstance(refusal, str) and refusal:
+            out.extend(self._part("refusal", refusal))
         for call in choice.tool_calls or ():
             out.extend(self._call(call))
         if choice.finish_reason:
             self.finish_reason = choice.finish_reason
         return out
 
-    def _text(self, delta: str) -> list[bytes]:
+    def _part(self, kind: str, delta: str) -> list[bytes]:
+        """A delta of the message's text (`output_text`) or refusal (`refusal`) part."""
         out: list[bytes] = []
         if self._open is None or self._open["type"] != "message":
             out.extend(self._close())
             item = message_item(new_id("msg"), None, "in_progress")
-            out.extend(self._add(("text", len(self.output)), item))
-            part = text_part("")
-            out.append(self._item_event("response.content_part.added", content_index=0, part=part))
-            item["content"].append(part)
+            out.extend(self._add(("message", len(self.output)), item))
         assert self._open is not None
-        self._open["content"][0]["text"] += delta
-        out.append(
-            self._item_event(
-                "response.output_text.delta", content_index=0, delta=delta, logprobs=[]
+        content = self._open["content"]
+        index = next((i for i, p in enumerate(content) if p["type"] == kind), len(content))
+        if index == len(content):
+            part = text_part("") if kind == "output_text" else refusal_part("")
+            out.append(
+                self._item_event("response.content_part.added", content_index=index, part=part)
             )
+            content.append(part)
+        content[index][_PART_FIELD[kind]] += delta
+        logprobs: dict[str, Any] = {"logprobs": []} if kind == "output_text" else {}
+        out.append(
+            self._item_event(f"response.{kind}.delta", content_index=index, delta=delta, **logprobs)
         )
         return out
 
@@ -230,14 +249,13 @@ class ResponseEvents:
             return []
         out: list[bytes] = []
         if item["type"] == "message":
-            part = item["content"][0]
-            text = part["text"]
-            out.append(
-                self._item_event(
-                    "response.output_text.done", content_index=0, text=text, logprobs=[]
+            for index, part in enumerate(item["content"]):
+                kind, field = part["type"], _PART_FIELD[part["type"]]
+                done = {field: part[field], **({"logprobs": []} if kind == "output_text" else {})}
+                out.append(self._item_event(f"response.{kind}.done", content_index=index, **done))
+                out.append(
+                    self._item_event("response.content_part.done", content_index=index, part=part)
                 )
-            )
-            out.append(self._item_event("response.content_part.done", content_index=0, part=part))
         elif item["type"] == "reasoning":
             text = item["content"][0]["text"]
             out.append(self._item_event("response.reasoning_text.done", content_index=0, text=text))

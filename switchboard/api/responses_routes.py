@@ -4,7 +4,8 @@ translated to a chat completion that runs the same pipeline; `GET`/`DELETE
 
 The response store is built with the app (the router's lifespan, after the Gateway's):
 in-process, or Redis on the store backbone when a Redis URL is set. Stored responses follow the
-conversation store's limits (`conversation_max_count`, `conversation_ttl_s`).
+conversation store's limits (`conversation_max_count`, `conversation_ttl_s`); in-process, also
+at most MEMORY_STORE_MAX_BYTES.
 """
 
 from __future__ import annotations
@@ -34,13 +35,16 @@ if TYPE_CHECKING:
     from switchboard.gateway import Gateway
     from switchboard.keys.models import ApiKey
 
+MEMORY_STORE_MAX_BYTES = 256 * 1024 * 1024
+"""Serialised responses kept by the in-process store, all owners together."""
+
 Save = Callable[[dict[str, Any], ChatResponse], Awaitable[None]]
 
 
 def response_store(gateway: Gateway) -> ResponseStore:
     settings = gateway.settings
     if gateway.backbone is None:
-        return InMemoryResponseStore(settings.conversation_max_count)
+        return InMemoryResponseStore(settings.conversation_max_count, MEMORY_STORE_MAX_BYTES)
     from switchboard.stores.redis_responses import GuardedResponseStore
 
     return GuardedResponseStore.on(gateway.backbone, settings.conversation_ttl_s)

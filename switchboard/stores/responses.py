@@ -65,10 +65,13 @@ class ResponseStore(Protocol):
 
 
 class InMemoryResponseStore:
-    """Keeps the `max_count` most recently used responses (serialised, so none is shared)."""
+    """Keeps the most recently used responses, at most `max_count` of them and `max_bytes`
+    serialised (a history can hold images: the count alone would not bound the memory)."""
 
-    def __init__(self, max_count: int) -> None:
+    def __init__(self, max_count: int, max_bytes: int) -> None:
         self._max = max_count
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._data: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 
     async def get(self, owner: str, response_id: str) -> StoredResponse | None:
@@ -79,14 +82,20 @@ class InMemoryResponseStore:
         return StoredResponse.loads(raw)
 
     async def put(self, owner: str, stored: StoredResponse) -> None:
-        key = (owner, stored.id)
-        self._data[key] = stored.dumps()
-        self._data.move_to_end(key)
-        while len(self._data) > self._max:
-            self._data.popitem(last=False)
+        await self.delete(owner, stored.id)
+        raw = stored.dumps()
+        self._data[(owner, stored.id)] = raw
+        self._bytes += len(raw)
+        while len(self._data) > self._max or self._bytes > self._max_bytes:
+            self._bytes -= len(self._data.popitem(last=False)[1])
 
     async def delete(self, owner: str, response_id: str) -> bool:
-        return self._data.pop((owner, response_id), None) is not None
+        raw = self._data.pop((owner, response_id), None)
+        if raw is None:
+            return False
+        self._bytes -= len(raw)
+        return True
 
     async def aclose(self) -> None:
         self._data.clear()
+        self._bytes = 0

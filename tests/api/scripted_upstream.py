@@ -22,14 +22,16 @@ class Script:
 
 
 def _chunks(script: Script, include_usage: bool) -> list[dict[str, Any]]:
-    """The message as OpenAI streams it: role, reasoning and text in pieces, each tool call in
-    pieces."""
+    """The message as OpenAI streams it: role, reasoning, text and refusal in pieces, each tool
+    call in pieces."""
     msg = script.message
     deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
     thought = msg.get("reasoning_content") or ""
     deltas += [{"reasoning_content": thought[i : i + 5]} for i in range(0, len(thought), 5)]
     text = msg.get("content") or ""
     deltas += [{"content": text[i : i + 5]} for i in range(0, len(text), 5)]
+    refusal = msg.get("refusal") or ""
+    deltas += [{"refusal": refusal[i : i + 5]} for i in range(0, len(refusal), 5)]
     for index, call in enumerate(msg.get("tool_calls") or ()):
         head = {"index": index, "id": call["id"], "type": "function"}
         deltas.append({"tool_calls": [{**head, "function": {"name": call["function"]["name"]}}]})

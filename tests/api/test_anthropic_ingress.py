@@ -372,3 +372,16 @@ def test_reasoning_content_becomes_a_thinking_block(
         assert [b.type for b in msg.content] == ["thinking", "text"]
         assert msg.content[0].thinking == "Six times seven."  # type: ignore[union-attr]
         assert msg.content[1].text == "42."  # type: ignore[union-attr]
+
+
+def test_a_refusal_is_text_with_the_refusal_stop_reason(
+    gw: GatewayServer, scripted: ScriptedUpstream
+) -> None:
+    scripted.scripts = [Script({"role": "assistant", "content": None, "refusal": "I can't."})]
+    ask = {"model": "scripted", "max_tokens": 50}
+    plain = client(gw).messages.create(**ask, messages=[{"role": "user", "content": "x"}])  # type: ignore[call-overload]
+    with client(gw).messages.stream(**ask, messages=[{"role": "user", "content": "x"}]) as s:  # type: ignore[arg-type]
+        streamed = s.get_final_message()
+    for msg in (plain, streamed):
+        assert [(b.type, b.text) for b in msg.content] == [("text", "I can't.")]  # type: ignore[union-attr]
+        assert msg.stop_reason == "refusal"

@@ -200,6 +200,22 @@ def test_reasoning_content_becomes_a_reasoning_item(
         assert resp.output_text == "42."
 
 
+def test_a_refusal_is_a_refusal_part(gw: GatewayServer, scripted: ScriptedUpstream) -> None:
+    scripted.scripts = [Script({"role": "assistant", "content": None, "refusal": "I can't."})]
+    c = client(gw)
+    plain = c.responses.create(model="scripted", input="x")
+    with c.responses.stream(model="scripted", input="x") as stream:
+        kinds = [e.type for e in stream]
+        streamed = stream.get_final_response()
+    assert "response.refusal.delta" in kinds and "response.refusal.done" in kinds
+    for resp in (plain, streamed):
+        [item] = resp.output
+        assert item.type == "message"
+        assert [(p.type, getattr(p, "refusal", None)) for p in item.content] == [
+            ("refusal", "I can't.")
+        ]
+
+
 def test_input_items_become_chat_messages(gw: GatewayServer, mock_upstream: MockUpstream) -> None:
     client(gw).responses.create(
         model="mock",

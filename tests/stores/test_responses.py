@@ -39,7 +39,7 @@ async def store(
     request: pytest.FixtureRequest, shared_redis: Redis
 ) -> AsyncIterator[ResponseStore]:
     if request.param == "memory":
-        yield InMemoryResponseStore(max_count=3)
+        yield InMemoryResponseStore(max_count=3, max_bytes=1_000_000)
         return
     prefix = f"sbtest:resp:{uuid.uuid4().hex}:"
     yield RedisResponseStore(shared_redis, prefix, ttl_s=60)
@@ -71,11 +71,24 @@ async def test_delete(store: ResponseStore) -> None:
 
 
 async def test_memory_keeps_the_most_recently_used() -> None:
-    store = InMemoryResponseStore(max_count=2)
+    store = InMemoryResponseStore(max_count=2, max_bytes=1_000_000)
     for n in range(3):
         await store.put(OWNER, stored(f"resp_{n}"))
     assert await store.get(OWNER, "resp_0") is None
     assert await store.get(OWNER, "resp_2") is not None
+
+
+async def test_memory_is_bounded_in_bytes() -> None:
+    size = len(stored("resp_0", "x" * 1000).dumps())
+    store = InMemoryResponseStore(max_count=100, max_bytes=2 * size + 10)
+    for n in range(3):
+        await store.put(OWNER, stored(f"resp_{n}", "x" * 1000))
+    assert await store.get(OWNER, "resp_0") is None
+    assert await store.get(OWNER, "resp_1") is not None and await store.get(OWNER, "resp_2")
+    await store.put(OWNER, stored("resp_2", "x" * 1000))  # replacing does not count twice
+    assert await store.get(OWNER, "resp_1") is not None
+    await store.put(OWNER, stored("big", "x" * 10 * size))  # larger than the whole budget
+    assert await store.get(OWNER, "big") is None
 
 
 def test_redis_keys_are_unambiguous() -> None:
