@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.targets import BUDGET, DIRECT, FORWARDER, LIMITS, SWITCHBOARD
+from bench.targets import BUDGET, DIRECT, FORWARDER, FULL, LIMITS, SWITCHBOARD
 
 P50_BUDGET_MS = 1.0  # target: Switchboard adds at most 1 ms at p50, concurrency 1
 RPS_SHARE = 0.90  # target: at least 90% of the forwarder's requests/s at concurrency 16
@@ -143,7 +143,7 @@ def _cpu(row: Row) -> float:
 def limits_lines(rows: list[Row], levels: list[int]) -> list[str]:
     """What API keys with Redis-backed limits (and a budget) add on top of plain Switchboard."""
     out = []
-    for name in (LIMITS, BUDGET):
+    for name in (LIMITS, BUDGET, FULL):
         for conns in levels:
             sb, keyed = _find(rows, SWITCHBOARD, conns), _find(rows, name, conns)
             if sb is None or keyed is None:

@@ -20,6 +20,7 @@ PATH = "/v1/chat/completions"
 DIRECT, FORWARDER, SWITCHBOARD = "direct", "forwarder", "switchboard"
 LIMITS = "sb+limits"  # API key with rpm/tpm limits in Redis, usage written to SQLite
 BUDGET = "sb+limits+budget"  # the same key with a spend budget too (also in Redis)
+FULL = "sb+full"  # RPM + TPM + max concurrency + budget in Redis, usage rows in SQLite
 _MESSAGES = [{"role": "user", "content": "Say hello."}]
 BODY = json.dumps({"model": "mock", "messages": _MESSAGES, "max_tokens": 16}).encode()
 STREAM_BODY = json.dumps({"model": "mock", "messages": _MESSAGES, "stream": True}).encode()
@@ -98,10 +99,10 @@ class Launcher:
         return catalogue
 
     def switchboard_with_keys(
-        self, mock: Server, redis_url: str, *, budget: bool
+        self, mock: Server, redis_url: str, *, budget: bool, concurrency: bool = False
     ) -> tuple[Server, str]:
-        """Switchboard requiring an API key whose limits (and budget) live in Redis."""
-        name = BUDGET if budget else LIMITS
+        """Switchboard requiring an API key whose limits (budget, concurrency) live in Redis."""
+        name = FULL if concurrency else BUDGET if budget else LIMITS
         env = {
             **self.env,
             "SWITCHBOARD_MASTER_KEY": "bench-master-key",
@@ -110,9 +111,10 @@ class Launcher:
             "SWITCHBOARD_DATABASE_URL": f"sqlite:///{self.tmp / (name + '.db')}",
         }
         spend = ["--budget", "1000000"] if budget else []
+        spend += ["--max-concurrency", "1000"] if concurrency else []
         created = subprocess.run(
             [sys.executable, "-m", "switchboard.cli", "keys", "create", "--name", "bench",
-             "--tenant", "bench", "--rpm", "100000000", "--tpm", "1000000000000", *spend],
+             "--tenant", "bench", "--rpm", "100000000", "--tpm", "1000000000", *spend],
             env=env, cwd=self.tmp, **_QUIET,
         )  # fmt: skip
         if created.returncode != 0:
@@ -174,8 +176,10 @@ def start_targets(launcher: Launcher, tokens: int, redis_url: str | None = None)
     mock = launcher.mock(tokens)
     servers = [mock, launcher.forwarder(mock), launcher.switchboard(mock)]
     if redis_url:
-        for budget in (False, True):
-            keyed, _ = launcher.switchboard_with_keys(mock, redis_url, budget=budget)
+        for budget, concurrency in ((False, False), (True, False), (True, True)):
+            keyed, _ = launcher.switchboard_with_keys(
+                mock, redis_url, budget=budget, concurrency=concurrency
+            )
             servers.append(keyed)
     optional = launcher.litellm(mock)
     return servers + ([optional] if optional is not None else [])

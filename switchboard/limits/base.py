@@ -47,8 +47,11 @@ class SpendLedger(Protocol):
         A call repeated with the same `once` id (a retry after a lost reply) reserves once."""
         ...
 
-    async def settle(self, scope: str, period: str, reserved_micro: int, actual_micro: int) -> None:
-        """Release `reserved_micro` (reserved never goes below 0); add `actual_micro` to spent."""
+    async def settle(
+        self, scope: str, period: str, reserved_micro: int, actual_micro: int, hold: str = ""
+    ) -> None:
+        """Release the reserve's `hold` (else `reserved_micro`; reserved never goes below 0);
+        add `actual_micro` to spent."""
         ...
 
     async def spent(self, scope: str, period: str) -> int: ...

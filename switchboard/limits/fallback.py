@@ -161,7 +161,7 @@ class FallbackSpendLedger:
         self._max_keys = max_keys
         self._last_spent: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._local_held: Counter[tuple[str, str, int]] = Counter()
-        self._pending: OrderedDict[tuple[str, str], tuple[int, int]] = OrderedDict()
+        self._pending: OrderedDict[tuple[str, str, str], tuple[int, int]] = OrderedDict()
 
     async def reserve(
         self, scope: str, period: str, amount_micro: int, budget_micro: int, once: str = ""
@@ -182,7 +182,9 @@ class FallbackSpendLedger:
             self._local_held[(scope, period, amount_micro)] += 1
         return decision
 
-    async def settle(self, scope: str, period: str, reserved_micro: int, actual_micro: int) -> None:
+    async def settle(
+        self, scope: str, period: str, reserved_micro: int, actual_micro: int, hold: str = ""
+    ) -> None:
         held = (scope, period, reserved_micro)
         if self._local_held[held] > 0:
             # Reserved locally: release it here and forward only the spend. Equal amounts are
@@ -193,11 +195,11 @@ class FallbackSpendLedger:
             await self._local.settle(scope, period, reserved_micro, actual_micro)
             reserved_micro = 0
         done = await self._call(
-            partial(self._shared.settle, scope, period, reserved_micro, actual_micro),
+            partial(self._shared.settle, scope, period, reserved_micro, actual_micro, hold),
             idempotent=False,
         )
         if isinstance(done, _Down) and not done.maybe_applied:
-            self._queue(scope, period, reserved_micro, actual_micro)
+            self._queue(scope, period, hold, reserved_micro, actual_micro)
 
     async def spent(self, scope: str, period: str) -> int:
         spent = await self._call(partial(self._shared.spent, scope, period), idempotent=True)
@@ -217,19 +219,20 @@ class FallbackSpendLedger:
     async def _call(self, op: Callable[[], Awaitable[T]], idempotent: bool) -> T | _Down:
         """Replay queued settlements first, so the call sees the budget they free or use."""
         for _ in range(min(len(self._pending), REPLAY_BATCH)):
-            (scope, period), (reserved, actual) = self._pending.popitem(last=False)
+            (scope, period, hold), (reserved, actual) = self._pending.popitem(last=False)
             done = await self._guard.call(
-                partial(self._shared.settle, scope, period, reserved, actual)
+                partial(self._shared.settle, scope, period, reserved, actual, hold)
             )
             if isinstance(done, _Down):
                 if not done.maybe_applied:
-                    self._queue(scope, period, reserved, actual)
+                    self._queue(scope, period, hold, reserved, actual)
                 break
         return await self._guard.call(op, idempotent=idempotent)
 
-    def _queue(self, scope: str, period: str, reserved: int, actual: int) -> None:
-        queued_reserved, queued_actual = self._pending.pop((scope, period), (0, 0))
-        self._pending[(scope, period)] = (queued_reserved + reserved, queued_actual + actual)
+    def _queue(self, scope: str, period: str, hold: str, reserved: int, actual: int) -> None:
+        """Settlements without a hold add up per account; one with a hold is its own entry."""
+        queued_reserved, queued_actual = self._pending.pop((scope, period, hold), (0, 0))
+        self._pending[(scope, period, hold)] = (queued_reserved + reserved, queued_actual + actual)
         while len(self._pending) > self._max_keys:
             self._pending.popitem(last=False)
 

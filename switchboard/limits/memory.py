@@ -200,7 +200,9 @@ class MemorySpendLedger:
             account.reserved += amount_micro
         return SpendDecision(allowed, account.total, account.reserved, account.base is not None)
 
-    async def settle(self, scope: str, period: str, reserved_micro: int, actual_micro: int) -> None:
+    async def settle(
+        self, scope: str, period: str, reserved_micro: int, actual_micro: int, hold: str = ""
+    ) -> None:
         account = self._account(scope, period)
         account.reserved = max(0, account.reserved - reserved_micro)
         account.spent += actual_micro

@@ -33,6 +33,7 @@ from switchboard.limits.types import (
 
 _KEY_TTL_MS = (WINDOW_S + 2) * 1000
 _ONCE_TTL_MS = 60_000  # how long a reserve's answer is kept for a retry of the same call
+HOLD_TTL_S = 900  # a budget hold never settled (its replica died) is released after this
 _MAX_LEASE_MS = 30 * 86_400 * 1000  # a lease lives at most 30 days, however long it asked for
 
 
@@ -53,8 +54,9 @@ def _micro(value: float) -> int:
     return bounded_int(value, MAX_MICRO)
 
 
-def _once(prefix: str, once: str) -> str:
-    return f"{prefix}once:{once or secrets.token_hex(8)}"
+def _once(prefix: str, kind: str, once: str) -> str:
+    """The key that keeps a reserve's answer for a retry; `once` "" means a fresh id."""
+    return f"{prefix}once:{kind}:{once or secrets.token_hex(8)}"
 
 
 def _clock(now: float | None) -> str:
@@ -72,6 +74,7 @@ class RedisRateLimiter:
 
     def __init__(self, client: Redis, prefix: str) -> None:
         self._prefix = f"{prefix}rl:"
+        self._once_prefix = prefix
         self._reserve = _script(client, "rate_reserve")
         self._settle = _script(client, "rate_settle")
 
@@ -85,7 +88,10 @@ class RedisRateLimiter:
         args: list[Any] = [_clock(now), tokens, WINDOW_S, _KEY_TTL_MS]
         for limit in merged:
             args += [_limit(limit.rpm), _limit(limit.tpm)]
-        keys = [_once(self._prefix, once), *(self._prefix + limit.scope for limit in merged)]
+        keys = [
+            _once(self._once_prefix, "rl", once),
+            *(self._prefix + limit.scope for limit in merged),
+        ]
         allowed, sec, now_ms, *replies = await self._reserve(keys=keys, args=args)
         clock = now if now is not None else now_ms / 1000
         usages = [
@@ -144,11 +150,14 @@ class RedisConcurrencyLimiter:
 
 
 class RedisSpendLedger:
-    """Per (scope, period) a hash {base: database seed, spent: since, reserved: in flight}."""
+    """Per (scope, period) a hash {base: database seed, spent: since, reserved: in flight} and
+    the holds that make up `reserved`, each released at `hold_ttl_s` if never settled."""
 
-    def __init__(self, client: Redis, prefix: str) -> None:
+    def __init__(self, client: Redis, prefix: str, hold_ttl_s: int = HOLD_TTL_S) -> None:
         self._client = client
         self._prefix = f"{prefix}sp:"
+        self._once_prefix = prefix
+        self._hold_ttl_s = hold_ttl_s
         self._reserve = _script(client, "spend_reserve")
         self._settle = _script(client, "spend_settle")
         self._seed = _script(client, "spend_seed")
@@ -156,15 +165,33 @@ class RedisSpendLedger:
     async def reserve(
         self, scope: str, period: str, amount_micro: int, budget_micro: int, once: str = ""
     ) -> SpendDecision:
+        hold = once or secrets.token_hex(8)
         ttl = period_ttl_s(period) or 0
-        args = [_micro(amount_micro), _micro(budget_micro), ttl, _ONCE_TTL_MS]
-        keys = [self._key(scope, period), _once(self._prefix, once)]
+        args: list[Any] = [
+            _micro(amount_micro),
+            _micro(budget_micro),
+            ttl,
+            _ONCE_TTL_MS,
+            hold,
+            self._hold_ttl_s,
+        ]
+        key = self._key(scope, period)
+        keys = [key, _once(self._once_prefix, "sp", hold), key + ":holds"]
         allowed, spent, reserved, seeded = await self._reserve(keys=keys, args=args)
-        return SpendDecision(bool(allowed), int(spent), int(reserved), bool(seeded))
+        held = hold if allowed else ""
+        return SpendDecision(bool(allowed), int(spent), int(reserved), bool(seeded), hold=held)
 
-    async def settle(self, scope: str, period: str, reserved_micro: int, actual_micro: int) -> None:
-        args = [_micro(reserved_micro), _micro(actual_micro), period_ttl_s(period) or 0]
-        await self._settle(keys=[self._key(scope, period)], args=args)
+    async def settle(
+        self, scope: str, period: str, reserved_micro: int, actual_micro: int, hold: str = ""
+    ) -> None:
+        args: list[Any] = [
+            _micro(reserved_micro),
+            _micro(actual_micro),
+            period_ttl_s(period) or 0,
+            hold,
+        ]
+        key = self._key(scope, period)
+        await self._settle(keys=[key, key + ":holds"], args=args)
 
     async def spent(self, scope: str, period: str) -> int:
         base, spent = await self._client.hmget(self._key(scope, period), ["base", "spent"])

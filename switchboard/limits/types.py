@@ -74,6 +74,8 @@ class SpendDecision:
 
     `seeded` is False when the ledger holds no database baseline for this (scope, period): first
     use, or the shared store lost its data. Call `seed` with the database figure then.
+    `hold` names what an allowed reserve holds in a shared ledger (where it expires if never
+    settled); pass it to `settle` ("" when the ledger keeps no holds).
     """
 
     allowed: bool
@@ -81,6 +83,7 @@ class SpendDecision:
     reserved_micro: int
     seeded: bool = True
     unavailable: bool = False
+    hold: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ class Holds:
     spend_scope: str | None = None
     spend_period: str = "total"
     spend_micro: int = 0
+    spend_hold: str = ""
     rate: Reservation | None = None
     lease_scope: str | None = None
     lease_id: str = ""
@@ -166,7 +167,7 @@ class LimitsStage:
             spent = await self._keys.spend(key.id, since=key.budget_window_start(now.date()))
             await self._b.spend.seed(scope, period, round(spent * 1_000_000))
             if decision.allowed:
-                await self._b.spend.settle(scope, period, amount, 0)
+                await self._b.spend.settle(scope, period, amount, 0, decision.hold)
             decision = await self._b.spend.reserve(scope, period, amount, budget)
         if decision.unavailable:
             raise ServiceNotReady(
@@ -178,6 +179,7 @@ class LimitsStage:
                 f"${decision.spent_micro / 1e6:.4f} spent."
             )
         holds.spend_scope, holds.spend_period, holds.spend_micro = scope, period, amount
+        holds.spend_hold = decision.hold
 
     async def _reserve_rate(
         self, ctx: RequestContext, key: ApiKey, holds: Holds, tokens: int
@@ -227,7 +229,11 @@ class LimitsStage:
             actual = cost_micro(usage, price) if usage is not None and price is not None else 0
             steps.append(
                 self._b.spend.settle(
-                    holds.spend_scope, holds.spend_period, holds.spend_micro, actual
+                    holds.spend_scope,
+                    holds.spend_period,
+                    holds.spend_micro,
+                    actual,
+                    holds.spend_hold,
                 )
             )
             holds.spend_scope = None
