@@ -16,6 +16,8 @@ error that concerns one call only (a script error) is raised to that call's call
 
 A call that was only slow (Redis still answers a PING) is no outage: reserves carry a `once` id
 and are tried again, so the answer of the first try is not lost and nothing is counted twice.
+If every try is too slow, the request is refused as "unavailable" under either policy: Redis is
+up, so limiting locally would only add a replica's worth of overshoot.
 
 Releases and spend settlements that could not reach Redis are queued and replayed once it answers
 again, so leases are not held until their TTL and reserved spend does not leak. A settlement that
@@ -82,7 +84,7 @@ class FallbackRateLimiter:
         )
         if not isinstance(decision, _Down):
             return decision
-        if self._policy == "open":
+        if self._policy == "open" and decision.outage:
             return await self._local.reserve(limits, tokens, now)
         return Decision(False, None, self._closed_retry_after_s, unavailable=True)
 
@@ -117,7 +119,7 @@ class FallbackConcurrencyLimiter:
         )
         if not isinstance(granted, _Down):
             return granted
-        if self._policy == "open":
+        if self._policy == "open" and granted.outage:
             return await self._local.acquire(scope, limit, lease_id, ttl_s, now)
         return False
 
@@ -174,7 +176,7 @@ class FallbackSpendLedger:
         if not isinstance(decision, _Down):
             self._remember(scope, period, decision.spent_micro)
             return decision
-        if self._policy == "closed":
+        if self._policy == "closed" or not decision.outage:
             return SpendDecision(False, 0, 0, unavailable=True)
         self._local.raise_spent(scope, period, self._last_spent.get((scope, period), 0))
         decision = await self._local.reserve(scope, period, amount_micro, budget_micro)

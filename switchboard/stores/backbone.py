@@ -11,7 +11,9 @@ engine is built in one place too, by `switchboard.keys.engine`.
   beyond the pool queues for a connection (up to `POOL_WAIT_FACTOR` command timeouts).
 - A slow reply or a long wait for a connection is not an outage by itself: the guard asks a probe
   (PING on a connection of its own, one probe at a time) and declares an outage only if that
-  fails too. A stalled server thus costs at most two command timeouts, once per back-off.
+  fails too. A stalled server thus costs at most two command timeouts, once per back-off. The
+  probe runs in a thread with a blocking client, so an event loop too busy to read its replies
+  in time (the client side of a "slow Redis") cannot fail it.
 - Commands are never retried by the client: a retried script could count a request twice.
 - When an outage begins, idle pooled connections are dropped, so after a restart the next
   attempt opens fresh ones instead of failing once per stale connection.
@@ -26,9 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+import redis
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.retry import Retry as SyncRetry
 
 from switchboard.stores.guard import OnError, OutageBackoff, StoreGuard
 
@@ -115,11 +119,11 @@ class StoreBackbone:
             max_connections=options.max_connections,
             command_timeout_s=options.command_timeout_s,
         )
-        self._probe_client = connect_redis(
+        self._probe_client = redis.Redis.from_url(
             options.url,
-            socket_timeout_s=options.socket_timeout_s,
-            max_connections=1,
-            command_timeout_s=options.command_timeout_s,
+            socket_timeout=options.command_timeout_s,
+            socket_connect_timeout=options.socket_timeout_s,
+            retry=SyncRetry(NoBackoff(), 0),
         )
         self.backoff = OutageBackoff(options.backoff_s, clock, self._probe)
         self.backoff.on_outage(self._drop_idle_connections)
@@ -156,19 +160,21 @@ class StoreBackbone:
             return False
 
     async def _probe(self) -> bool:
-        """Whether Redis answers a PING within a command timeout on the probe's own connection."""
+        """Whether Redis answers a PING within a command timeout, asked from a thread."""
+        return await asyncio.to_thread(self._ping_blocking)
+
+    def _ping_blocking(self) -> bool:
         try:
-            async with asyncio.timeout(self.options.command_timeout_s):
-                return bool(await self._probe_client.ping())
+            return bool(self._probe_client.ping())
         except Exception:
-            await self._probe_client.connection_pool.disconnect()
+            self._probe_client.connection_pool.disconnect()
             return False
 
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
             await self.client.aclose()
-            await self._probe_client.aclose()
+            self._probe_client.close()
 
     async def _drop_idle_connections(self) -> None:
         await self.client.connection_pool.disconnect(inuse_connections=False)

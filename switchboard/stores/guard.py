@@ -69,14 +69,21 @@ def is_slow(exc: BaseException) -> bool:
 
 
 class Down:
-    """The store was not asked (back-off, refused connection), or its answer was lost."""
+    """The store was not asked (back-off, refused connection), or its answer was lost.
 
-    def __init__(self, maybe_applied: bool) -> None:
+    `outage` is False when the store still answers and only this call was too slow: a policy
+    for outages (limiting locally) does not apply then.
+    """
+
+    def __init__(self, maybe_applied: bool, outage: bool = True) -> None:
         self.maybe_applied = maybe_applied
+        self.outage = outage
 
 
 NOT_SENT = Down(maybe_applied=False)
 MAYBE_APPLIED = Down(maybe_applied=True)
+SLOW_NOT_SENT = Down(maybe_applied=False, outage=False)
+SLOW_MAYBE_APPLIED = Down(maybe_applied=True, outage=False)
 
 
 class OutageBackoff:
@@ -174,7 +181,7 @@ class StoreGuard:
                     log.warning("store call too slow (%s); it answers: no outage", self._kind)
                     if attempt + 1 < attempts:
                         continue
-                    return lost
+                    return SLOW_MAYBE_APPLIED if lost.maybe_applied else SLOW_NOT_SENT
                 if await self._backoff.failed():
                     log.warning("store call failed (%s): %s", self._kind, type(exc).__name__)
                     self._on_error(self._kind)

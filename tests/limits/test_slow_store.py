@@ -17,7 +17,14 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from switchboard.limits import Limit, limit_backends
 from switchboard.stores.backbone import RedisOptions, StoreBackbone
-from switchboard.stores.guard import MAYBE_APPLIED, NOT_SENT, OutageBackoff, StoreGuard
+from switchboard.stores.guard import (
+    MAYBE_APPLIED,
+    NOT_SENT,
+    SLOW_MAYBE_APPLIED,
+    SLOW_NOT_SENT,
+    OutageBackoff,
+    StoreGuard,
+)
 from switchboard.testing.processes import RedisProcess
 
 REPLICAS = 3
@@ -47,8 +54,8 @@ class CountingProbe:
 @pytest.mark.parametrize(
     ("exc", "outcome"),
     [
-        (RedisTimeoutError("Timeout reading from socket"), MAYBE_APPLIED),
-        (RedisConnectionError("No connection available."), NOT_SENT),
+        (RedisTimeoutError("Timeout reading from socket"), SLOW_MAYBE_APPLIED),
+        (RedisConnectionError("No connection available."), SLOW_NOT_SENT),
     ],
 )
 async def test_a_slow_call_is_not_an_outage_while_the_probe_answers(
@@ -157,3 +164,32 @@ async def test_a_retried_reserve_counts_once(
     repeated = await spend.reserve("key:once", "total", 6, 10, once="x")
     assert repeated.allowed and repeated.reserved_micro == 6
     assert not (await spend.reserve("key:once", "total", 6, 10, once="y")).allowed
+
+
+async def test_a_call_slow_on_every_try_is_refused_not_limited_locally() -> None:
+    """Redis is up (the probe answers): limiting locally would add one replica's overshoot."""
+    from switchboard.limits import MemoryRateLimiter, MemorySpendLedger
+    from switchboard.limits.fallback import FallbackRateLimiter, FallbackSpendLedger
+
+    class Slow:
+        async def reserve(self, *args: object) -> None:
+            raise RedisTimeoutError("Timeout reading from socket")
+
+    errors: list[str] = []
+    backoff = OutageBackoff(1.0, lambda: 0.0, CountingProbe(answers=True))
+    rate = FallbackRateLimiter(
+        Slow(),  # type: ignore[arg-type]
+        MemoryRateLimiter(),
+        StoreGuard("rate_limit", backoff, errors.append),
+        "open",
+    )
+    spend = FallbackSpendLedger(
+        Slow(),  # type: ignore[arg-type]
+        MemorySpendLedger(),
+        StoreGuard("spend", backoff, errors.append),
+        "open",
+    )
+    decision = await rate.reserve([Limit("key:x", rpm=5)], 1)
+    assert not decision.allowed and decision.unavailable
+    assert (await spend.reserve("key:x", "total", 1, 10)).unavailable
+    assert errors == []
