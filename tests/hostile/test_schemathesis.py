@@ -25,10 +25,6 @@ BOUNDED = settings(
     max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )
 
-# (METHOD, path) -> why it still answers 5xx. Each runs in its own xfail(strict=True) test, so
-# the suite says so the day a fix lands; every other operation runs in the main test.
-KNOWN_5XX: dict[tuple[str, str], str] = {}
-
 
 @pytest.fixture(scope="module")
 def honest_key(hostile_gateway: Gateway) -> str:
@@ -99,27 +95,6 @@ def test_no_listed_operation_answers_5xx(
     listed = _operations(gateway_schema)
     assert ("POST", "/admin/keys") in listed and ("GET", "/v1/models") in listed
     found = [
-        _fuzz(operation, hostile_gateway.url, honest_key, http)
-        for route, operation in listed.items()
-        if route not in KNOWN_5XX
+        _fuzz(operation, hostile_gateway.url, honest_key, http) for operation in listed.values()
     ]
     assert not [f for f in found if f], "\n\n".join(f for f in found if f)
-
-
-@pytest.mark.parametrize(
-    "route",
-    [
-        pytest.param(route, marks=pytest.mark.xfail(strict=True, reason=why))
-        for route, why in KNOWN_5XX.items()
-    ],
-)
-def test_known_5xx_operation(
-    route: tuple[str, str],
-    hostile_gateway: Gateway,
-    gateway_schema: BaseSchema,
-    honest_key: str,
-    http: requests.Session,
-) -> None:
-    operation = _operations(gateway_schema)[route]
-    found = _fuzz(operation, hostile_gateway.url, honest_key, http)
-    assert found is None, found
