@@ -16,6 +16,8 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
 
+from switchboard.api.anthropic_wire import CountTokensIn, MessagesIn
+from switchboard.api.responses_wire import ResponsesIn
 from switchboard.api.schemas import ChatCompletionIn, CompletionIn, EmbeddingsIn, SimpleChatIn
 from switchboard.keys.spec import KeySpec
 
@@ -124,6 +126,28 @@ class CreatedKey(_Open):
     api_key: dict[str, Any]
 
 
+class AnthropicMessage(_Open):
+    id: str
+    type: Literal["message"]
+    role: Literal["assistant"]
+    content: list[dict[str, Any]]
+    model: str
+    stop_reason: str | None
+    usage: dict[str, Any]
+
+
+class TokenCount(_Open):
+    input_tokens: int
+
+
+class ResponseObject(_Open):
+    id: str
+    object: Literal["response"]
+    status: str
+    model: str
+    output: list[dict[str, Any]]
+
+
 class ErrorDetail(_Open):
     message: str
     type: str
@@ -168,6 +192,12 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/v1/chat/stream", "Simple chat, streamed", SimpleChatIn, SimpleChatEvent,
               stream=True),
     Operation("post", "/admin/keys", "Create an API key", KeySpec, CreatedKey, status=201),
+    Operation("post", "/v1/messages", "Anthropic Messages, translated to chat", MessagesIn,
+              AnthropicMessage, stream=True, plain=True),
+    Operation("post", "/v1/messages/count_tokens", "Anthropic token count (estimate)",
+              CountTokensIn, TokenCount, plain=True),
+    Operation("post", "/v1/responses", "OpenAI Responses, translated to chat", ResponsesIn,
+              ResponseObject, stream=True, plain=True),
 )  # fmt: skip
 
 _MEDIA_JSON = "application/json"
