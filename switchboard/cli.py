@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from switchboard import __version__
 def _serve(args: argparse.Namespace) -> int:
     from switchboard.app import create_app
     from switchboard.config import Settings
-    from switchboard.server import serve
+    from switchboard.server import serve, setup_logging
 
     overrides: dict[str, object] = {}
     if args.config is not None:
@@ -22,10 +21,10 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["host"] = args.host
     if args.port is not None:
         overrides["port"] = args.port
+    if args.log_format is not None:
+        overrides["log_format"] = args.log_format
     settings = Settings(**overrides)  # type: ignore[arg-type]
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    setup_logging(settings)
     return serve(create_app(settings), settings)
 
 
@@ -79,6 +78,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="YAML model catalogue (default: the embedded local model)")
     serve.add_argument("--host", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument(
+        "--log-format", choices=("text", "json"), help="log lines (default text; env: LOG_FORMAT)"
+    )
     serve.set_defaults(func=_serve)
 
     mock = sub.add_parser("mock-provider", help="run the OpenAI-compatible mock upstream")

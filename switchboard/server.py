@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import resource
 import signal
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from switchboard.api.render import error_json
 from switchboard.config import Settings
 from switchboard.errors import InvalidRequest
 from switchboard.observability import log_redaction
+from switchboard.observability.log_format import configure_logging
 
 log = logging.getLogger("switchboard.server")
 
@@ -326,6 +328,21 @@ def connection_limit(wanted: int) -> int | None:
     return wanted
 
 
+def setup_logging(settings: Settings) -> None:
+    """Logs in the configured format; unknown SWITCHBOARD_* variables are warned about."""
+    from switchboard.config_check import check_environment
+
+    configure_logging(settings.log_format, settings.log_level)
+    _, problems = check_environment(os.environ)
+    for problem in problems:
+        if problem.warning:
+            log.warning(
+                "unknown setting %s is ignored (typo?)",
+                problem.field,
+                extra={"fields": {"variable": problem.field}},
+            )
+
+
 def server_config(app: Any, settings: Settings) -> uvicorn.Config:
     limits = ConnectionLimits.from_settings(settings)
     protocol = type("GuardedHttpToolsProtocol", (GuardedProtocol,), {"limits": limits})
@@ -334,6 +351,8 @@ def server_config(app: Any, settings: Settings) -> uvicorn.Config:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        # json: uvicorn's own lines go through the root handler, in the same format
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
         access_log=settings.access_log,
         loop="auto",
         http=protocol,

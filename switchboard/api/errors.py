@@ -78,14 +78,20 @@ def invalid_from_validation(exc: ValidationError | RequestValidationError) -> In
     return InvalidRequest(f"Invalid value{where}: {msg}{more}", param=field, code="invalid_value")
 
 
+def _noted(request: Request, err: SwitchboardError, outcome: str | None = None) -> Response:
+    """The response, with the error's code left for the request log (api/middleware.py)."""
+    request.scope.setdefault("state", {})["error_code"] = outcome or err.code or err.type
+    return error_response(err)
+
+
 async def _on_switchboard_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SwitchboardError)
-    return error_response(exc)
+    return _noted(request, exc)
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError | ValidationError)
-    return error_response(invalid_from_validation(exc))
+    return _noted(request, invalid_from_validation(exc))
 
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
@@ -95,7 +101,7 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     err.type = "invalid_request_error" if exc.status_code < 500 else "server_error"
     if exc.status_code == 404:
         err.message = f"Unknown path: {request.url.path}"
-    return error_response(err)
+    return _noted(request, err, f"http_{exc.status_code}")
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:

@@ -32,6 +32,14 @@ class RequestFinished:
     truncated: bool = False  # a stream that broke after chunks reached the client
     key_id: str | None = None  # the API key's id (never the key itself)
     tenant: str | None = None
+    provider: str | None = None  # the serving deployment's provider type
+    tier: str | None = None  # complexity routing's tier, when the model routes by it
+    requested_model: str | None = None  # as the client sent it (client text: never a label as is)
+    retries: int = 0  # attempts again on the same deployment
+    failovers: int = 0  # attempts moved to another deployment
+    limit: str | None = None  # a refusal by the key's limits: rpm, tpm, concurrency or budget
+    trace_id: str | None = None
+    in_pipeline: bool = True  # False: refused (or answered) before the pipeline, e.g. a 401
 
 
 class Subscriber(Protocol):

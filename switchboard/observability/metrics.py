@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
 
+from switchboard.observability.circuits import CircuitWatch
 from switchboard.observability.events import RequestFinished
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
@@ -22,6 +21,9 @@ class Metrics:
     def __init__(self) -> None:
         self._endpoints: dict[str, _EndpointSeries] = {}
         self._models: dict[tuple[str, str], _ModelSeries] = {}
+        self._deployments: dict[tuple[str, str, str, str], _DeploymentSeries] = {}
+        self._public: frozenset[str] = frozenset()  # catalogue names: a refused one is a label
+        self._circuits: CircuitWatch | None = None
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(
@@ -75,21 +77,79 @@ class Metrics:
             ["model"],
             registry=r,
         )
+        self._add_deployment_families()
+
+    def _add_deployment_families(self) -> None:
+        """Series by serving deployment and provider, and the attempts and refusals."""
+        r = self.registry
+        by = ["endpoint", "model", "deployment", "provider"]
+        self.dep_requests = Counter(
+            "switchboard_deployment_requests",
+            "Requests that reached a deployment, by the one that served (or failed) last",
+            [*by, "status"],
+            registry=r,
+        )
+        self.dep_duration = Histogram(
+            "switchboard_deployment_request_duration_seconds",
+            "End-to-end request duration by serving deployment",
+            by,
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.dep_tokens = Counter(
+            "switchboard_deployment_tokens",
+            "Tokens by model, serving deployment and direction (input/output/cached_input)",
+            ["model", "deployment", "provider", "direction"],
+            registry=r,
+        )
+        self.upstream_retries = Counter(
+            "switchboard_upstream_retries",
+            "Upstream attempts after the first: kind=retry (same deployment) or failover",
+            ["model", "kind"],
+            registry=r,
+        )
+        self.limit_rejections = Counter(
+            "switchboard_limit_rejections",
+            "Requests refused by a key's or tenant's limits, by kind (rpm/tpm/concurrency/budget)",
+            ["kind"],
+            registry=r,
+        )
+
+    def know_models(self, names: Iterable[str]) -> None:
+        """The catalogue's public names: a refused request keeps its model label if it is one."""
+        self._public = frozenset(names)
 
     def request_started(self, endpoint: str) -> None:
         self._by_endpoint(endpoint).active.inc()
 
     def request_finished(self, event: RequestFinished) -> None:
         ep = self._by_endpoint(event.endpoint)
-        ep.active.dec()
+        if event.in_pipeline:
+            ep.active.dec()
         ep.overhead.observe(event.overhead_s)
-        series = self._series(event.endpoint, event.model)
+        model = event.model
+        if event.deployment is None and event.requested_model in self._public:
+            model = event.requested_model
+        series = self._series(event.endpoint, model)
         status = series.statuses.get(event.status)
         if status is None:
             status = series.statuses[event.status] = self.requests.labels(
-                event.endpoint, event.model, str(event.status)
+                event.endpoint, model, str(event.status)
             )
         status.inc()
+        if event.deployment is not None:
+            self._by_deployment(event)
+        if event.retries:
+            self.upstream_retries.labels(model, "retry").inc(event.retries)
+        if event.failovers:
+            self.upstream_retries.labels(model, "failover").inc(event.failovers)
+        if event.limit is not None:
+            self.limit_rejections.labels(event.limit).inc()
+        circuits = self._circuits
+        if circuits is not None and (
+            circuits.unsettled or event.attempts > 1 or event.status >= 400
+        ):
+            circuits.check()
         series.duration.observe(event.latency_s)
         if event.ttft_s is not None:
             series.ttft.observe(event.ttft_s)
@@ -103,6 +163,27 @@ class Metrics:
             series.cost.inc(event.cost_usd)
         if event.truncated:
             self.truncated.labels(event.model).inc()
+
+    def _by_deployment(self, event: RequestFinished) -> None:
+        labels = (event.endpoint, event.model, event.deployment or "", event.provider or "")
+        found = self._deployments.get(labels)
+        if found is None:
+            model, dep, provider = labels[1:]
+            found = self._deployments[labels] = _DeploymentSeries(
+                duration=self.dep_duration.labels(*labels),
+                tokens_in=self.dep_tokens.labels(model, dep, provider, "input"),
+                tokens_out=self.dep_tokens.labels(model, dep, provider, "output"),
+            )
+        status = found.statuses.get(event.status)
+        if status is None:
+            status = found.statuses[event.status] = self.dep_requests.labels(
+                *labels, str(event.status)
+            )
+        status.inc()
+        found.duration.observe(event.latency_s)
+        if event.usage is not None:
+            found.tokens_in.inc(event.usage.prompt_tokens)
+            found.tokens_out.inc(event.usage.completion_tokens)
 
     def _by_endpoint(self, endpoint: str) -> _EndpointSeries:
         found = self._endpoints.get(endpoint)
@@ -129,8 +210,8 @@ class Metrics:
         self.limit_store_errors.labels(kind).inc()
 
     def watch_circuits(self, states: Callable[[], dict[str, str]]) -> None:
-        """Export each deployment's breaker state, read at scrape time."""
-        self.registry.register(_CircuitCollector(states))
+        """Export each deployment's breaker state (read at scrape time) and log its changes."""
+        self._circuits = CircuitWatch(states, self.registry)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -143,6 +224,14 @@ class _EndpointSeries:
 
 
 @dataclass(slots=True)
+class _DeploymentSeries:
+    duration: Any
+    tokens_in: Any
+    tokens_out: Any
+    statuses: dict[int, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class _ModelSeries:
     duration: Any
     ttft: Any
@@ -150,20 +239,3 @@ class _ModelSeries:
     tokens_out: Any
     cost: Any
     statuses: dict[int, Any] = field(default_factory=dict)
-
-
-class _CircuitCollector(Collector):
-    _CODES = {"closed": 0.0, "half_open": 1.0, "open": 2.0}
-
-    def __init__(self, states: Callable[[], dict[str, str]]) -> None:
-        self._states = states
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "switchboard_circuit_state",
-            "Circuit breaker state per deployment (0 closed, 1 half-open, 2 open)",
-            labels=["deployment"],
-        )
-        for deployment, state in self._states().items():
-            family.add_metric([deployment], self._CODES.get(state, -1.0))
-        yield family

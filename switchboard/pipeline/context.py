@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from switchboard.config import DeploymentConfig
     from switchboard.keys.models import ApiKey
     from switchboard.limits.types import Decision
+    from switchboard.observability.trace import RequestTrace
     from switchboard.pipeline.assembly import ReplyAssembler
     from switchboard.routing.plan import Candidate
 
@@ -50,6 +51,8 @@ class RequestContext:
     usage: Usage | None = None  # set once, by the accountant (pipeline/account.py)
     usage_estimated: bool = False
     reply: ReplyAssembler | None = None  # a stream's reply as assembled by the accountant
+    trace: RequestTrace | None = None  # set by the record stage: trace and upstream attempts
+    recorded: bool = False  # the record stage took this request (it writes its one log line)
 
     @property
     def model(self) -> str:

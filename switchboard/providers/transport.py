@@ -1,12 +1,14 @@
 """The one place HTTP upstream I/O happens: a pooled aiohttp session per deployment.
 
 Adapters hand it an UpstreamRequest; it applies timeouts, maps network failures to
-ProviderError types and lets the adapter map HTTP error statuses.
+ProviderError types and lets the adapter map HTTP error statuses. Every attempt carries the
+request's `X-Request-ID` and a W3C `traceparent`, and every failure is logged with the reason.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +21,11 @@ from switchboard.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from switchboard.observability.trace import current_request
 from switchboard.providers.base import SseEvent, UpstreamRequest
 from switchboard.providers.sse import iter_sse
+
+log = logging.getLogger("switchboard.upstream")
 
 ErrorMapper = Callable[[int, bytes, dict[str, str]], ProviderError]
 
@@ -76,13 +81,29 @@ class HttpTransport:
 
     def _open(self, request: UpstreamRequest, *, stream: bool) -> Any:
         """The request as an `async with` context that yields the response."""
-        return self._session_or_fail().request(
+        session = self._session_or_fail()
+        headers = request.headers
+        trace = current_request.get()
+        if trace is not None:
+            headers = {**headers, **dict(trace.attempt(self._config.label))}
+        return session.request(
             request.method,
             self._base + request.path,
             data=request.body,
-            headers=request.headers,
+            headers=headers,
             timeout=self._stream_timeout if stream else self._call_timeout,
         )
+
+    def _failed(self, status: int | None, err: ProviderError) -> ProviderError:
+        """Log the failure of this attempt (once) and hand the error back to raise."""
+        reason = f"{err.code}: {err.message}"[:300]
+        trace = current_request.get()
+        if trace is not None:
+            trace.failed(self._config.label, status, reason)
+        else:
+            fields = {"deployment": self._config.label, "reason": reason, "upstream_status": status}
+            log.warning("upstream failure", extra={"fields": fields})
+        return err
 
     async def send(self, request: UpstreamRequest, on_error: ErrorMapper) -> bytes:
         """Send and return the body of a 2xx response; raise ProviderError otherwise."""
@@ -90,12 +111,12 @@ class HttpTransport:
             async with self._open(request, stream=False) as resp:
                 body = await resp.read()
                 if resp.status >= 400:
-                    raise on_error(resp.status, body, dict(resp.headers))
+                    raise self._failed(resp.status, on_error(resp.status, body, dict(resp.headers)))
                 return body
         except ProviderError:
             raise
         except Exception as exc:
-            raise self._network_error(exc) from None
+            raise self._failed(None, self._network_error(exc)) from None
 
     async def stream_events(
         self, request: UpstreamRequest, on_error: ErrorMapper
@@ -106,7 +127,7 @@ class HttpTransport:
             async with self._open(request, stream=True) as resp:
                 if resp.status >= 400:
                     body = await resp.read()
-                    raise on_error(resp.status, body, dict(resp.headers))
+                    raise self._failed(resp.status, on_error(resp.status, body, dict(resp.headers)))
                 try:
                     async for event in iter_sse(resp.content.iter_any()):
                         started = True
@@ -121,10 +142,9 @@ class HttpTransport:
         except Exception as exc:
             err = self._network_error(exc)
             if started and not isinstance(err, UpstreamTimeout):
-                raise StreamInterrupted(
-                    f"upstream {self._config.label} stream broke: {err.message}"
-                ) from None
-            raise err from None
+                label = self._config.label
+                err = StreamInterrupted(f"upstream {label} stream broke: {err.message}")
+            raise self._failed(None, err) from None
 
     def _network_error(self, exc: BaseException) -> ProviderError:
         label = self._config.label
