@@ -20,3 +20,18 @@ def test_debug_logs_never_hold_a_key(launch: Any) -> None:
     log = gw.process.log_text()
     assert "WebSocket" in log or "websocket" in log.lower()  # the handshake was logged ...
     assert key not in log and key[-12:] not in log  # ... without the key
+
+
+def test_scrub_catches_every_case_and_leaves_clean_lines_alone() -> None:
+    from switchboard.observability.log_redaction import scrub
+
+    for dirty, secret in [
+        ("GET /ws/chat/c?API_KEY=abc123secret HTTP/1.1", "abc123secret"),
+        ("url?Token=t0ps3cret&x=1", "t0ps3cret"),
+        ("upstream said: bad key sk-proj-abcdefghijkl", "sk-proj-abcdefghijkl"),
+        ("aws AKIAABCDEFGHIJKLMNOP", "AKIAABCDEFGHIJKLMNOP"),
+        ("Authorization: Bearer abcdefghijklmnop", "abcdefghijklmnop"),
+    ]:
+        assert secret not in scrub(dirty), dirty
+    clean = "request request_id=ab12 key_id=k_1 tenant=acme status=200 latency_ms=1.2"
+    assert scrub(clean) == clean
