@@ -15,7 +15,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
-from switchboard.api.schemas import MAX_CONTENT_PARTS, MAX_MESSAGES, MAX_TOKENS, Number
+from switchboard.api.schemas import MAX_TOKENS, Number, bounded_items
 from switchboard.domain import ChatRequest, Message
 from switchboard.errors import InvalidRequest, UnsupportedOperation
 
@@ -53,19 +53,7 @@ class CountTokensIn(BaseModel):
     @field_validator("messages", mode="before")
     @classmethod
     def _bounded(cls, value: Any) -> Any:
-        """Count before validating, so that a flood of tiny messages costs one pass."""
-        if not isinstance(value, list):
-            return value
-        if len(value) > MAX_MESSAGES:
-            raise ValueError(f"at most {MAX_MESSAGES} messages per request")
-        blocks = sum(
-            len(m["content"])
-            for m in value
-            if isinstance(m, dict) and isinstance(m.get("content"), list)
-        )
-        if blocks > MAX_CONTENT_PARTS:
-            raise ValueError(f"at most {MAX_CONTENT_PARTS} content blocks per request")
-        return value
+        return bounded_items(value, "messages", "content blocks")
 
     def to_domain(self) -> ChatRequest:
         messages = [system_message(self.system)] if self.system else []

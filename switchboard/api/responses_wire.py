@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
-from switchboard.api.schemas import MAX_CONTENT_PARTS, MAX_MESSAGES, MAX_TOKENS, Number
+from switchboard.api.schemas import MAX_TOKENS, Number, bounded_items
 from switchboard.domain import ChatRequest, Message
 from switchboard.errors import InvalidRequest, UnsupportedOperation
 
@@ -54,19 +54,7 @@ class ResponsesIn(BaseModel):
     @field_validator("input", mode="before")
     @classmethod
     def _bounded(cls, value: Any) -> Any:
-        """Count before validating, so that a flood of tiny items costs one pass."""
-        if not isinstance(value, list):
-            return value
-        if len(value) > MAX_MESSAGES:
-            raise ValueError(f"at most {MAX_MESSAGES} input items per request")
-        parts = sum(
-            len(m["content"])
-            for m in value
-            if isinstance(m, dict) and isinstance(m.get("content"), list)
-        )
-        if parts > MAX_CONTENT_PARTS:
-            raise ValueError(f"at most {MAX_CONTENT_PARTS} content parts per request")
-        return value
+        return bounded_items(value, "input items", "content parts")
 
     @field_validator("input")
     @classmethod

@@ -107,6 +107,23 @@ class SamplingIn(BaseModel):
         )
 
 
+def bounded_items(value: Any, items: str, parts: str) -> Any:
+    """Count a list of messages (or input items) and their content parts before validating
+    them, so that a flood of tiny items costs one pass and is refused as a whole."""
+    if not isinstance(value, list):
+        return value
+    if len(value) > MAX_MESSAGES:
+        raise ValueError(f"at most {MAX_MESSAGES} {items} per request")
+    count = sum(
+        len(m["content"])
+        for m in value
+        if isinstance(m, dict) and isinstance(m.get("content"), list)
+    )
+    if count > MAX_CONTENT_PARTS:
+        raise ValueError(f"at most {MAX_CONTENT_PARTS} {parts} per request")
+    return value
+
+
 class ChatCompletionIn(SamplingIn):
     """OpenAI's chat completion body; unknown fields pass through to OpenAI-compatible upstreams."""
 
@@ -116,19 +133,7 @@ class ChatCompletionIn(SamplingIn):
     @field_validator("messages", mode="before")
     @classmethod
     def _bounded(cls, value: Any) -> Any:
-        """Count before validating, so that a flood of tiny messages costs one pass."""
-        if not isinstance(value, list):
-            return value
-        if len(value) > MAX_MESSAGES:
-            raise ValueError(f"at most {MAX_MESSAGES} messages per request")
-        parts = sum(
-            len(m["content"])
-            for m in value
-            if isinstance(m, dict) and isinstance(m.get("content"), list)
-        )
-        if parts > MAX_CONTENT_PARTS:
-            raise ValueError(f"at most {MAX_CONTENT_PARTS} content parts per request")
-        return value
+        return bounded_items(value, "messages", "content parts")
 
     def to_domain(self) -> ChatRequest:
         messages = [
