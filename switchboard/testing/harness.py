@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 import uvicorn
+from aiohttp import web
 
 from switchboard.app import create_app
 from switchboard.config import Settings
@@ -104,6 +105,29 @@ def run_gateway(background: BackgroundLoop, settings: Settings) -> Iterator[Gate
             await asyncio.wait(serving, timeout=30)  # serve() returns once shutdown is done
 
         background.run(wait_stopped(), timeout=60)
+
+
+@contextmanager
+def chat_upstream(
+    background: BackgroundLoop, handler: Callable[[web.Request], Coroutine[Any, Any, Any]]
+) -> Iterator[str]:
+    """A scripted upstream whose `POST /v1/chat/completions` is `handler`, on a free loopback
+    port; yields its base URL (ending in /v1)."""
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", handler)
+    runner = web.AppRunner(app)
+
+    async def start() -> int:
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        return int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+
+    port = background.run(start())
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        background.run(runner.cleanup())
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from switchboard.config import Catalogue, Settings
-from switchboard.testing.harness import BackgroundLoop, GatewayServer, run_gateway
+from switchboard.testing.harness import BackgroundLoop, GatewayServer, chat_upstream, run_gateway
 
 MASTER = "sk-master-accountant-0123456789"
 WORDS = ["one", " two", " three", " four", " five"]
@@ -33,19 +33,8 @@ def silent_upstream(background: BackgroundLoop) -> Iterator[str]:
         await resp.write(b"data: [DONE]\n\n")
         return resp
 
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", chat)
-    runner = web.AppRunner(app)
-
-    async def start() -> int:
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        return int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
-
-    port = background.run(start())
-    yield f"http://127.0.0.1:{port}/v1"
-    background.run(runner.cleanup())
+    with chat_upstream(background, chat) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

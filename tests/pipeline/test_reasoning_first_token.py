@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from switchboard.config import Catalogue, Settings
-from switchboard.testing.harness import BackgroundLoop, GatewayServer, run_gateway
+from switchboard.testing.harness import BackgroundLoop, GatewayServer, chat_upstream, run_gateway
 
 
 @pytest.fixture(scope="module")
@@ -34,19 +34,8 @@ def thinker(background: BackgroundLoop) -> Iterator[str]:
         await resp.write(b"data: " + orjson.dumps(final) + b"\n\ndata: [DONE]\n\n")
         return resp
 
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", chat)
-    runner = web.AppRunner(app)
-
-    async def start() -> int:
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        return int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
-
-    port = background.run(start())
-    yield f"http://127.0.0.1:{port}/v1"
-    background.run(runner.cleanup())
+    with chat_upstream(background, chat) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,13 @@ import pytest
 from aiohttp import web
 
 from switchboard.config import Catalogue, Settings
-from switchboard.testing.harness import BackgroundLoop, GatewayServer, MockUpstream, run_gateway
+from switchboard.testing.harness import (
+    BackgroundLoop,
+    GatewayServer,
+    MockUpstream,
+    chat_upstream,
+    run_gateway,
+)
 
 COMPLEX = (
     "Design a multi-region, active-active payment ledger with exactly-once settlement. "
@@ -38,19 +44,8 @@ def judge(background: BackgroundLoop) -> Iterator[str]:
             }
         )  # fmt: skip
 
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", chat)
-    runner = web.AppRunner(app)
-
-    async def start() -> int:
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        return int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
-
-    port = background.run(start())
-    yield f"http://127.0.0.1:{port}/v1"
-    background.run(runner.cleanup())
+    with chat_upstream(background, chat) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
