@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,8 @@ from switchboard.testing.harness import (
     run_gateway,
 )
 from switchboard.testing.mock_provider import MockConfig, MockProvider
-from switchboard.testing.services import services_required
+from switchboard.testing.processes import RedisProcess
+from switchboard.testing.services import require_or_skip, services_required
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -113,3 +115,14 @@ def pytest_report_header() -> str:
     """Says up front whether a missing Redis or PostgreSQL fails this run or skips its tests."""
     mode = "fail" if services_required() else "skip"
     return f"switchboard services: a missing one makes its tests {mode}"
+
+
+@pytest.fixture
+def redis_process() -> Iterator[RedisProcess]:
+    """A redis-server of the test's own, which it may pause, kill and restart."""
+    if shutil.which("redis-server") is None:
+        require_or_skip("redis-server is not installed")
+    server = RedisProcess()
+    server.start()
+    yield server
+    server.kill()

@@ -7,9 +7,8 @@ set). Every test gets its own key prefix and deletes its keys afterwards.
 
 from __future__ import annotations
 
-import shutil
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from redis.asyncio import Redis
@@ -25,7 +24,6 @@ from switchboard.limits import (
     RedisSpendLedger,
     connect_redis,
 )
-from switchboard.testing.processes import RedisProcess
 from switchboard.testing.services import redis_url as test_redis_url
 from switchboard.testing.services import require_or_skip
 
@@ -96,14 +94,3 @@ async def stores(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[L
     )
     await drop_prefix(client, prefix)
     await client.aclose()
-
-
-@pytest.fixture
-def redis_process() -> Iterator[RedisProcess]:
-    """A redis-server of the test's own, which it may kill, restart, pause."""
-    if shutil.which("redis-server") is None:
-        require_or_skip("redis-server is not installed")
-    server = RedisProcess()
-    server.start()
-    yield server
-    server.kill()

@@ -6,7 +6,6 @@ A missing Redis skips these tests locally and fails them in CI (see switchboard/
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -40,17 +39,6 @@ async def shared_redis() -> AsyncIterator[Redis]:
         require_or_skip(f"no Redis at {redis_url()}: {exc}")
     yield client
     await client.aclose()
-
-
-@pytest.fixture
-def redis_process() -> Iterator[RedisProcess]:
-    """A redis-server of the test's own, which it may pause, kill and restart."""
-    if shutil.which("redis-server") is None:
-        require_or_skip("redis-server is not installed")
-    server = RedisProcess()
-    server.start()
-    yield server
-    server.kill()
 
 
 @contextmanager
