@@ -1,4 +1,4 @@
-"""The HTTP server's own limits (switchboard/server.py), probed over raw sockets against a real
+"""The HTTP server's own limits (connection_guard.py), probed over raw sockets against a real
 `switchboard serve`: head size and header count (431), head and body deadlines (408), idle
 keep-alive connections, the connection limit (503), and HEAD on the health routes.
 """
@@ -18,7 +18,8 @@ import pytest
 from fastapi import FastAPI
 
 from switchboard.config import Settings
-from switchboard.server import GuardedProtocol, server_config
+from switchboard.connection_guard import GuardedProtocol
+from switchboard.server import server_config
 from tests.hostile.conftest import Gateway, Launch, rss_bytes
 
 SLACK_S = 5.0
