@@ -1,0 +1,1 @@
+"""Text embeddings for the semantic cache, the router and RAG: one `Embedder` protocol."""

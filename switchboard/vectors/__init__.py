@@ -1,0 +1,1 @@
+"""Nearest-neighbour indexes over unit vectors: embedded (in-process HNSW) and Redis."""
