@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from switchboard.config import Catalogue, Settings
+from switchboard.embeddings.local import LocalEmbedder
 from switchboard.testing.harness import (
     BackgroundLoop,
     GatewayServer,
@@ -115,6 +116,15 @@ def pytest_report_header() -> str:
     """Says up front whether a missing Redis or PostgreSQL fails this run or skips its tests."""
     mode = "fail" if services_required() else "skip"
     return f"switchboard services: a missing one makes its tests {mode}"
+
+
+@pytest.fixture(scope="session")
+def local_embedder() -> Iterator[LocalEmbedder]:
+    """The shipped MiniLM, loaded once per session (its load takes seconds)."""
+    embedder = LocalEmbedder()
+    embedder.start_loading()
+    yield embedder
+    embedder.close()
 
 
 @pytest.fixture
