@@ -250,6 +250,15 @@ class Settings(BaseSettings):
     ws_max_queued: int = Field(
         16, ge=1, description="WebSocket: messages that may wait behind the reply in flight"
     )
+    rag_chunk_tokens: int = Field(200, ge=16, le=4096, description="RAG: tokens per chunk")
+    rag_chunk_overlap: int = Field(40, ge=0, description="RAG: tokens shared by adjacent chunks")
+    rag_top_k: int = Field(4, ge=1, le=50, description="RAG: sources retrieved per question")
+    rag_tokenizer_path: Path | None = Field(
+        None, description="RAG chunking tokenizer.json; default: MiniLM's (the embedder's own)"
+    )
+    rag_max_document_bytes: int = Field(
+        20 * 1024 * 1024, gt=0, description="RAG: largest document accepted (413 above)"
+    )
     catalogue: Catalogue | None = Field(None, description="set directly by tests and embedders")
 
     @property

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, inspect
 from switchboard.keys import NewKey, SqlKeyStore
 from switchboard.keys.engine import HEAD_REVISION, MIGRATIONS
 from switchboard.keys.tables import metadata
+from switchboard.rag import tables as _rag_tables  # noqa: F401  (its tables join `metadata`)
 
 StoreFactory = Callable[..., SqlKeyStore]
 
@@ -42,7 +43,14 @@ async def test_migrations_match_the_tables(store: SqlKeyStore) -> None:
     async with store.engine.connect() as conn:
         assert await conn.run_sync(_schema_diff) == []
         names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
-    assert names == {"api_keys", "usage_daily", "key_settings", VERSION_TABLE}
+    assert names == {
+        "api_keys",
+        "usage_daily",
+        "key_settings",
+        "documents",
+        "document_chunks",
+        VERSION_TABLE,
+    }
 
 
 def test_head_revision_is_the_newest_migration() -> None:

@@ -11,6 +11,7 @@ from alembic import context
 
 from switchboard.keys.engine import VERSION_TABLE
 from switchboard.keys.tables import metadata
+from switchboard.rag import tables as _rag_tables  # noqa: F401  (its tables join `metadata`)
 
 connection = context.config.attributes.get("connection")
 if connection is None:
