@@ -147,14 +147,17 @@ async def test_after_a_restart_stale_connections_cost_one_backoff_not_one_each(
     await asyncio.gather(*(backends.rate.reserve(warm, 1) for _ in range(20)))  # 20 pooled
     await asyncio.to_thread(redis_process.restart)
 
-    probe = await backends.rate.reserve(warm, 1)  # a stale connection: the outage is noticed
-    assert backend(probe) == "memory" and errors == ["rate_limit"]
+    # A stale connection: redis-py < 8 fails on it once (the outage is noticed); redis-py 8
+    # notices the closed socket when it takes it from the pool and reconnects (no outage at all).
+    probe = await backends.rate.reserve(warm, 1)
+    noticed = ["rate_limit"] if backend(probe) == "memory" else []
+    assert errors == noticed
     clock.pass_backoff()
     limits = [Limit("key:r", rpm=10)]
     decisions = await asyncio.gather(*(backends.rate.reserve(limits, 1) for _ in range(15)))
     assert sum(d.allowed for d in decisions) == 10
     assert {backend(d) for d in decisions if d.allowed} == {"redis"}  # counted in Redis
-    assert errors == ["rate_limit"]
+    assert errors == noticed  # at most one failure, never one per stale connection
 
 
 async def test_each_outage_starts_with_an_empty_local_window(
