@@ -99,6 +99,11 @@ class ModelConfig(BaseModel):
     fallbacks: list[str] = Field(default_factory=list)
     strategy: Literal["weighted", "least_busy", "latency", "priority"] = "weighted"
     router: TierModels | None = None
+    drop_unsupported_params: bool = Field(
+        False,
+        description="drop request parameters a deployment cannot honour (named in the "
+        "x-switchboard-dropped-params header) instead of answering 400",
+    )
 
     @model_validator(mode="after")
     def _deployments_or_router(self) -> ModelConfig:

@@ -69,6 +69,11 @@ class ChatRequest:
         value = self.params.get("max_completion_tokens")
         return value if isinstance(value, int) else None
 
+    def choice_count(self) -> int:
+        """`n`: how many choices the reply holds (limits reserve for each of them)."""
+        n = self.params.get("n")
+        return n if isinstance(n, int) and n > 1 else 1
+
 
 @dataclass(slots=True)
 class EmbeddingRequest:

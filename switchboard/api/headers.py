@@ -39,6 +39,8 @@ def context_headers(ctx: RequestContext) -> list[tuple[bytes, bytes]]:
     if ctx.attempts and ctx.deployment is not None:
         out.append((b"x-switchboard-deployment", ctx.deployment.id.encode("latin-1")))
         out.append((b"x-switchboard-attempts", str(ctx.attempts).encode()))
+    if ctx.dropped_params:
+        out.append((b"x-switchboard-dropped-params", ",".join(ctx.dropped_params).encode()))
     if ctx.tier is not None:
         out.append((b"x-switchboard-tier", ctx.tier.encode()))
     if ctx.ratelimit is not None:

@@ -19,6 +19,8 @@ MAX_CONTENT_PARTS = 10_000
 """Content parts in one chat request, all messages together."""
 MAX_TOKENS = 10**7
 """Largest max_tokens / max_completion_tokens accepted."""
+MAX_CHOICES = 128
+"""Largest `n` accepted (OpenAI's own limit)."""
 MAX_DIMENSIONS = 65_536
 """Largest embedding `dimensions` accepted."""
 
@@ -74,7 +76,12 @@ class SamplingIn(BaseModel):
     max_tokens: StrictInt | None = Field(None, ge=1, le=MAX_TOKENS)
     temperature: Number | None = Field(None, ge=0, le=2)
     top_p: Number | None = Field(None, ge=0, le=1)
-    n: StrictInt | None = Field(None, ge=1, le=1, description="only n=1 is supported")
+    n: StrictInt | None = Field(
+        None,
+        ge=1,
+        le=MAX_CHOICES,
+        description="choices to generate: passed upstream where it serves n, else n parallel calls",
+    )
     stop: str | list[str] | None = None
     presence_penalty: Number | None = Field(None, ge=-2, le=2)
     frequency_penalty: Number | None = Field(None, ge=-2, le=2)

@@ -24,6 +24,8 @@ from switchboard.domain import (
 from switchboard.errors import NoHealthyDeployment, ProviderError, UpstreamTimeout
 from switchboard.pipeline.context import RequestContext
 from switchboard.pipeline.stage import Next
+from switchboard.providers.capabilities import capabilities, fit_request
+from switchboard.providers.fanout import fan_out_chat, fan_out_stream
 from switchboard.routing.health import DeploymentHealth
 from switchboard.routing.plan import Candidate
 from switchboard.routing.quota import DeploymentQuota
@@ -149,11 +151,15 @@ class CallStage:
         ctx.attempts += 1
         ctx.deployment = cand.deployment
         request, health = ctx.request, cand.health
+        if isinstance(request, ChatRequest):
+            request, ctx.dropped_params = fit_request(
+                request, cand.deployment, cand.drop_unsupported
+            )
         health.started()
         t0 = time.perf_counter()
         try:
             if isinstance(request, ChatRequest) and request.stream:
-                stream = cand.provider.stream(request)
+                stream = _chat_stream(cand, request)
                 try:
                     async with asyncio.timeout(cand.deployment.first_token_timeout):
                         held = await _until_first_token(stream)
@@ -170,7 +176,7 @@ class CallStage:
             if isinstance(request, EmbeddingRequest):
                 reply = await cand.provider.embed(request)
             else:
-                reply = await cand.provider.chat(request)
+                reply = await _chat(cand, request)
             health.finished(success=True, latency_s=time.perf_counter() - t0)
             return reply
         except ProviderError as exc:
@@ -181,3 +187,21 @@ class CallStage:
             raise
         finally:
             ctx.upstream_seconds += time.perf_counter() - t0
+
+
+def _fanned_out(cand: Candidate, request: ChatRequest) -> int:
+    """How many one-choice calls serve `request` here (1: the upstream serves `n` itself)."""
+    n = request.choice_count()
+    return 1 if n == 1 or capabilities(cand.deployment.provider).native_n else n
+
+
+def _chat_stream(cand: Candidate, request: ChatRequest) -> ChunkStream:
+    n = _fanned_out(cand, request)
+    return cand.provider.stream(request) if n == 1 else fan_out_stream(cand.provider, request, n)
+
+
+async def _chat(cand: Candidate, request: ChatRequest) -> ChatResponse:
+    n = _fanned_out(cand, request)
+    if n == 1:
+        return await cand.provider.chat(request)
+    return await fan_out_chat(cand.provider, request, n)

@@ -45,6 +45,7 @@ class RequestContext:
     plan: list[Candidate] = field(default_factory=list)
     tier: str | None = None
     attempts: int = 0
+    dropped_params: tuple[str, ...] = ()  # what the serving deployment could not honour
     ratelimit: Decision | None = None  # the key's rate-limit decision, for x-ratelimit-*
     upstream_seconds: float = 0.0  # time spent waiting on the upstream, excluded from overhead
     first_token_at: float | None = None

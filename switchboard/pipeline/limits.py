@@ -83,8 +83,10 @@ class LimitsStage:
             return await call_next(ctx)
         prompt = estimate_prompt_tokens(ctx.request)
         reply_cap = 0
-        if isinstance(ctx.request, ChatRequest):
-            reply_cap = ctx.request.token_limit() or self._reply_tokens
+        if isinstance(ctx.request, ChatRequest):  # n choices may be n calls, each with the prompt
+            n = ctx.request.choice_count()
+            prompt *= n
+            reply_cap = (ctx.request.token_limit() or self._reply_tokens) * n
         holds = Holds()
         try:
             if key.budget_usd is not None and self._rate_limited(key):

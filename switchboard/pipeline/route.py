@@ -74,7 +74,8 @@ class RouteStage:
             healths = [self._board[d.id] for d in m.deployments]
             for h in order_deployments(healths, m.strategy, self._rng):
                 if h.breaker.available():
-                    plan.append(Candidate(m.name, h, self._providers[h.deployment.id]))
+                    provider = self._providers[h.deployment.id]
+                    plan.append(Candidate(m.name, h, provider, m.drop_unsupported_params))
         if plan:
             return plan
         raise NoHealthyDeployment(

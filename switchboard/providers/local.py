@@ -40,6 +40,7 @@ from switchboard.errors import (
     SwitchboardError,
     UnsupportedOperation,
 )
+from switchboard.providers.capabilities import refused_param, unsupported
 from switchboard.providers.local_generation import Generation, Sampling
 
 if TYPE_CHECKING:
@@ -203,14 +204,11 @@ class LocalModelProvider:
             raise ServiceNotReady(f"the local model failed to load: {exc}") from exc
 
     def _sampling(self, request: ChatRequest) -> Sampling:
-        refused = unsupported_param(request)
-        if refused is not None:
-            raise UnsupportedOperation(
-                f"the model `{request.model}` (the embedded local model) does not support "
-                f"`{refused}`",
-                param=refused,
-                code="unsupported_parameter",
-            )
+        refused = refused_param(request, "local")
+        if refused is not None:  # the call stage checks first; this guards direct use
+            raise unsupported(request.model, self.deployment, refused)
+        if request.choice_count() > 1:  # the call stage serves n by n calls
+            raise InvalidRequest("the local model generates one choice a call", param="n")
         limit = request.token_limit()
         if limit is not None and limit < 1:
             raise InvalidRequest("max_tokens must be at least 1", param="max_tokens")
@@ -253,26 +251,6 @@ class LocalModelProvider:
             cancel.set()
             job.cancel()
             self.cancelled_generations += 1
-
-
-def unsupported_param(request: ChatRequest) -> str | None:
-    """The first request field the local model cannot honour (rather than ignore), if any."""
-    params = request.params
-    if params.get("n") not in (None, 1):
-        return "n"
-    if params.get("tools") or params.get("functions"):
-        return "tools" if params.get("tools") else "functions"
-    response_format = params.get("response_format")
-    if isinstance(response_format, dict) and response_format.get("type") not in (None, "text"):
-        return "response_format"
-    if params.get("logprobs") or params.get("top_logprobs"):
-        return "logprobs" if params.get("logprobs") else "top_logprobs"
-    for message in request.messages:
-        if isinstance(message.content, list) and any(
-            part.get("type") != "text" for part in message.content
-        ):
-            return "messages"  # an image or audio part: the model reads text only
-    return None
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ class Candidate:
     model: str  # the public model this deployment belongs to (the requested one or a fallback)
     health: DeploymentHealth
     provider: Provider
+    drop_unsupported: bool = False  # the model's `drop_unsupported_params`
 
     @property
     def deployment(self) -> DeploymentConfig:

@@ -32,8 +32,9 @@ class DeploymentQuota:
         from switchboard.limits.types import Limit
 
         tokens = estimate_prompt_tokens(request)
-        if isinstance(request, ChatRequest):
-            tokens += request.token_limit() or self._reply_tokens
+        if isinstance(request, ChatRequest):  # n choices may be n calls, each with the prompt
+            reply = request.token_limit() or self._reply_tokens
+            tokens = (tokens + reply) * request.choice_count()
         limit = Limit(f"deployment:{deployment.id}", deployment.rpm, deployment.tpm)
         decision = await self._rate.reserve([limit], tokens)
         if not decision.allowed:

@@ -197,18 +197,21 @@ class MockProvider:
         plan = self._plan(request.headers, cap if isinstance(cap, int) else None, stream)
         if plan.faulty:
             return self._fault(plan, conn)
+        n = body.get("n", 1)
+        if type(n) is not int or not 1 <= n <= 128:
+            raise wire.BadInput("'n' must be an integer from 1 to 128", "n")
         finish = "length" if plan.truncated else "stop"
         base = {
             "id": self._new_id("chatcmpl"),
             "created": int(time.time()),
             "model": _model(body, self._config.model),
         }
-        use = wire.usage(wire.prompt_tokens(messages), plan.tokens)
+        use = wire.usage(wire.prompt_tokens(messages), plan.tokens * n)
         if stream:
             options = body.get("stream_options")
             include_usage = isinstance(options, dict) and options.get("include_usage") is True
-            return self._stream(conn, plan, base, finish, use if include_usage else None)
-        payload = wire.chat_completion(base, " ".join(wire.words(plan.tokens)), finish, use)
+            return self._stream(conn, plan, base, finish, use if include_usage else None, n)
+        payload = wire.chat_completion(base, " ".join(wire.words(plan.tokens)), finish, use, n)
         return _answer(conn, plan.ttft_s, payload)
 
     async def _stream(
@@ -218,24 +221,26 @@ class MockProvider:
         base: dict[str, Any],
         finish: str,
         use: dict[str, int] | None,
+        n: int = 1,
     ) -> None:
         try:
             if plan.ttft_s > 0:
                 await asyncio.sleep(plan.ttft_s)
-            role = wire.chunk_event(base, {"role": "assistant", "content": ""})
+            role = wire.chunk_events(base, {"role": "assistant", "content": ""}, n=n)
             conn.start_chunked(200, _STREAM_TYPE, _STREAM_HEADERS, first=role)
             for i, word in enumerate(wire.words(plan.tokens)):
                 if plan.cut_after is not None and i >= plan.cut_after:
                     break
                 if i and plan.itl_s > 0:
                     await asyncio.sleep(plan.itl_s)
-                conn.write_chunk(wire.chunk_event(base, {"content": f" {word}" if i else word}))
+                delta = {"content": f" {word}" if i else word}
+                conn.write_chunk(wire.chunk_events(base, delta, n=n))
                 await conn.drain()
             if plan.cut_after is not None:
                 self._stats.cuts += 1
                 conn.abort()
                 return
-            tail = wire.chunk_event(base, {}, finish)
+            tail = wire.chunk_events(base, {}, finish, n)
             if use is not None:
                 tail += wire.usage_event(base, use)
             conn.end_chunked(tail + wire.DONE_EVENT)

@@ -81,18 +81,33 @@ def usage(prompt: int, completion: int) -> dict[str, int]:
     }
 
 
-def chat_completion(base: dict[str, Any], content: str, finish: str, use: dict[str, int]) -> bytes:
-    """A non-streaming `chat.completion`; `base` holds id, created and model."""
+def chat_completion(
+    base: dict[str, Any], content: str, finish: str, use: dict[str, int], n: int = 1
+) -> bytes:
+    """A non-streaming `chat.completion` with `n` choices; `base` holds id, created and model."""
     message = {"role": "assistant", "content": content}
-    choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
-    return dumps({**base, "object": "chat.completion", "choices": [choice], "usage": use})
+    choices = [
+        {"index": i, "message": message, "logprobs": None, "finish_reason": finish}
+        for i in range(n)
+    ]
+    return dumps({**base, "object": "chat.completion", "choices": choices, "usage": use})
+
+
+def chunk_events(
+    base: dict[str, Any], delta: dict[str, str], finish: str | None = None, n: int = 1
+) -> bytes:
+    """SSE events carrying one `chat.completion.chunk` per choice (as OpenAI sends them)."""
+    out = b""
+    for i in range(n):
+        choice = {"index": i, "delta": delta, "logprobs": None, "finish_reason": finish}
+        chunk = {**base, "object": "chat.completion.chunk", "choices": [choice]}
+        out += b"data: " + dumps(chunk) + b"\n\n"
+    return out
 
 
 def chunk_event(base: dict[str, Any], delta: dict[str, str], finish: str | None = None) -> bytes:
     """One SSE event carrying a `chat.completion.chunk` with a single choice."""
-    choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-    chunk = {**base, "object": "chat.completion.chunk", "choices": [choice]}
-    return b"data: " + dumps(chunk) + b"\n\n"
+    return chunk_events(base, delta, finish)
 
 
 def usage_event(base: dict[str, Any], use: dict[str, int]) -> bytes:

@@ -49,7 +49,7 @@ def test_unknown_model_is_404(gateway: GatewayServer) -> None:
         ({"model": "mock", "messages": [{"role": "wizard", "content": "x"}]}, "messages.0.role"),
         (chat("mock", temperature=3), "temperature"),
         (chat("mock", max_tokens=0), "max_tokens"),
-        (chat("mock", n=3), "n"),
+        (chat("mock", n=129), "n"),
     ],
 )
 def test_validation_errors_name_the_field(

@@ -65,3 +65,29 @@ def test_local_model_has_no_embeddings(local_gateway: GatewayServer) -> None:
     resp = httpx.post(local_gateway.url + "/embeddings", json={"model": "local", "input": "x"})
     assert resp.status_code == 400
     assert resp.json()["error"]["code"] == "unsupported_operation"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_local_model_serves_n_choices(local_gateway: GatewayServer, stream: bool) -> None:
+    """`n` on the local model: n generations (seeded samples differ), merged into one reply."""
+    c = openai.OpenAI(base_url=local_gateway.url, api_key="none", max_retries=0, timeout=120)
+    kw = {"model": "local", "messages": [{"role": "user", "content": "Name a colour."}]}
+    args = {**kw, "n": 2, "max_tokens": 6, "temperature": 1.0, "seed": 3}
+    texts: dict[int, str] = {}
+    if stream:
+        options = {"include_usage": True}
+        chunks = list(c.chat.completions.create(**args, stream=True, stream_options=options))
+        for chunk in chunks:
+            for choice in chunk.choices:
+                texts[choice.index] = texts.get(choice.index, "") + (choice.delta.content or "")
+        usage = chunks[-1].usage
+    else:
+        resp = c.chat.completions.create(**args)
+        texts = {choice.index: choice.message.content or "" for choice in resp.choices}
+        usage = resp.usage
+    one = c.chat.completions.create(**kw, max_tokens=6, temperature=1.0, seed=3)
+    assert sorted(texts) == [0, 1] and all(texts.values())
+    assert texts[0] == one.choices[0].message.content  # choice i is seeded with seed + i
+    assert usage is not None and one.usage is not None
+    assert usage.prompt_tokens == 2 * one.usage.prompt_tokens
+    assert 2 <= usage.completion_tokens <= 12
