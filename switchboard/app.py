@@ -74,9 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(anthropic_routes.router)
     app.include_router(responses_routes.router)  # its lifespan builds the response store
     if settings.master_key is not None:  # no master key, no admin surface at all
-        from switchboard.api import admin_routes
+        from switchboard.api import admin_routes, slo_routes
 
         app.include_router(admin_routes.router)
+        app.include_router(slo_routes.router)
     install_openapi(app)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -123,12 +123,46 @@ class TenantLimits(BaseModel):
     tpm: int | None = Field(None, ge=1)
 
 
+Quantile = Literal["p50", "p95", "p99"]
+
+
+class SloConfig(BaseModel):
+    """Service-level objectives for the requests of one endpoint and model (`*`: any).
+
+    Latency targets are over successful requests; the error rate counts 5xx answers.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, description="default: `<endpoint>:<model>`")
+    endpoint: str = Field("*", description="e.g. chat.completions; `*` matches every endpoint")
+    model: str = Field("*", description="a public model name; `*` matches every model")
+    latency_s: dict[Quantile, float] = Field(default_factory=dict, description="p50/p95/p99 caps")
+    ttft_s: dict[Quantile, float] = Field(default_factory=dict, description="time to first token")
+    error_rate: float | None = Field(None, gt=0, lt=1, description="allowed fraction of 5xx")
+    window_s: int = Field(300, ge=60, le=3600, description="percentiles over this window")
+
+    @field_validator("latency_s", "ttft_s")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(v <= 0 for v in value.values()):
+            raise ValueError("latency targets must be positive seconds")
+        return value
+
+    @property
+    def id(self) -> str:
+        return self.name or f"{self.endpoint}:{self.model}"
+
+
 class Catalogue(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     models: list[ModelConfig] = Field(min_length=1)
     default_model: str | None = None
     tenants: dict[str, TenantLimits] = Field(default_factory=dict)
+    slos: list[SloConfig] | None = Field(
+        None, description="unset: one objective per model with the default targets"
+    )
 
     @model_validator(mode="after")
     def _check_names(self) -> Catalogue:
@@ -140,6 +174,12 @@ class Catalogue(BaseModel):
         dupe_ids = {i for i in ids if ids.count(i) > 1}
         if dupe_ids:
             raise ValueError(f"deployment names must be unique (set `name`): {sorted(dupe_ids)}")
+        slo_ids = [o.id for o in self.slos or []]
+        if len(set(slo_ids)) != len(slo_ids):
+            raise ValueError(f"slo names must be unique (set `name`): {sorted(slo_ids)}")
+        unknown = [o.model for o in self.slos or [] if o.model != "*" and o.model not in names]
+        if unknown:
+            raise ValueError(f"slos refer to unknown models: {sorted(unknown)}")
         if self.default_model is not None and self.default_model not in names:
             raise ValueError(f"default_model {self.default_model!r} is not in models")
         for m in self.models:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from switchboard.config import Catalogue, Price, Settings
 from switchboard.observability.events import EventBus
 from switchboard.observability.metrics import Metrics
+from switchboard.observability.slo import SloTracker, objectives_of
+from switchboard.observability.slo_share import RedisShare, SloBoard
 from switchboard.observability.usage import UsageRecorder
 from switchboard.pipeline.account import AccountStage
 from switchboard.pipeline.auth import Authenticator, AuthStage
@@ -140,6 +142,13 @@ def _limit_backends(backbone: StoreBackbone | None) -> LimitBackends:
     return limit_backends(backbone)
 
 
+def _slo_board(catalogue: Catalogue, bus: EventBus, backbone: StoreBackbone | None) -> SloBoard:
+    """The SLO tracker on the event bus; its buckets shared through Redis when there is one."""
+    tracker = SloTracker(objectives_of(catalogue), [m.name for m in catalogue.models])
+    bus.subscribe(tracker)
+    return SloBoard(tracker, RedisShare(backbone) if backbone is not None else None)
+
+
 @dataclass
 class Gateway:
     settings: Settings
@@ -158,6 +167,7 @@ class Gateway:
     internal: InternalCalls  # the gateway's own calls, through the pipeline
     authenticator: Authenticator | None  # None: API keys are off
     backbone: StoreBackbone | None = None  # the Redis client every store shares; None: no Redis
+    slo: SloBoard | None = None  # objectives, their buckets and the /admin/slo report
 
     @classmethod
     def build(cls, settings: Settings) -> Gateway:
@@ -220,7 +230,7 @@ class Gateway:
         return cls(
             settings, catalogue, providers, metrics, bus, route, board, keys, limits, usage,
             limits_stage, build_pipeline(stages), conversations, internal, authenticator,
-            backbone,
+            backbone, _slo_board(catalogue, bus, backbone),
         )  # fmt: skip
 
     @property
@@ -235,12 +245,16 @@ class Gateway:
         await asyncio.gather(*(p.start() for p in self.providers.values()))
         if self.usage is not None:
             self.usage.start()
+        if self.slo is not None:
+            self.slo.start()
 
     async def aclose(self) -> None:
         if self.limits_stage is not None:
             await self.limits_stage.drain()
         if self.usage is not None:
             await self.usage.aclose()
+        if self.slo is not None:
+            await self.slo.aclose()
         await asyncio.gather(*(p.aclose() for p in self.providers.values()), return_exceptions=True)
         if self.limits is not None:
             await self.limits.aclose()
