@@ -13,6 +13,7 @@ from switchboard.api import (
     anthropic_routes,
     completions_routes,
     health,
+    jobs_routes,
     openai_routes,
     responses_routes,
     simple_routes,
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(anthropic_routes.router)
     app.include_router(responses_routes.router)  # its lifespan builds the response store
+    app.include_router(jobs_routes.router)
     if settings.master_key is not None:  # no master key, no admin surface at all
         from switchboard.api import admin_routes, slo_routes
 

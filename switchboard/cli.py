@@ -1,4 +1,4 @@
-"""The `switchboard` command: serve | mock-provider | keys | config check | export-architecture."""
+"""The `switchboard` command: serve | worker | mock-provider | keys | config | export."""
 
 from __future__ import annotations
 
@@ -26,6 +26,27 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings(**overrides)  # type: ignore[arg-type]
     setup_logging(settings)
     return serve(create_app(settings), settings)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from switchboard.config import Settings
+    from switchboard.server import setup_logging
+
+    overrides: dict[str, object] = {}
+    if args.config is not None:
+        overrides["config"] = Path(args.config)
+    if args.broker is not None:
+        overrides["jobs_broker_url"] = args.broker
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if not settings.jobs_broker_url:
+        print("no broker: set SWITCHBOARD_JOBS_BROKER_URL (serve runs jobs itself without one)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    setup_logging(settings)
+    from switchboard.jobs.worker import run_worker
+
+    concurrency = args.concurrency or settings.jobs_concurrency
+    return run_worker(settings, concurrency, args.pool, args.loglevel)
 
 
 def _mock_provider(args: argparse.Namespace) -> int:
@@ -82,6 +103,16 @@ def parser() -> argparse.ArgumentParser:
         "--log-format", choices=("text", "json"), help="log lines (default text; env: LOG_FORMAT)"
     )
     serve.set_defaults(func=_serve)
+
+    worker = sub.add_parser("worker", help="run background jobs (a Celery worker)")
+    worker.add_argument("--config", help="YAML model catalogue (default: the embedded local model)")
+    worker.add_argument("--broker", help="redis:// or amqp:// URL (env: JOBS_BROKER_URL)")
+    worker.add_argument("--concurrency", type=int, help="jobs at once (env: JOBS_CONCURRENCY)")
+    worker.add_argument(
+        "--pool", default="threads", choices=("threads", "solo", "prefork"), help="Celery pool"
+    )
+    worker.add_argument("--loglevel", default="warning")
+    worker.set_defaults(func=_worker)
 
     mock = sub.add_parser("mock-provider", help="run the OpenAI-compatible mock upstream")
     mock.add_argument("--host", default="127.0.0.1")

@@ -304,11 +304,44 @@ class Settings(BaseSettings):
     rag_max_document_bytes: int = Field(
         20 * 1024 * 1024, gt=0, description="RAG: largest document accepted (413 above)"
     )
+    jobs_enabled: bool | None = Field(
+        None, description="background jobs; unset: on iff database_url is set or keys are on"
+    )
+    jobs_broker_url: str | None = Field(
+        None, description="redis:// or amqp:// for Celery workers; unset: serve runs jobs itself"
+    )
+    jobs_queue: str = Field("switchboard", description="the Celery queue jobs are sent to")
+    jobs_concurrency: int = Field(4, ge=1, description="jobs run at once (embedded, per worker)")
+    jobs_lease_s: float = Field(
+        30.0, gt=0, description="a running job's lease; a dead worker's job is re-run after it"
+    )
+    jobs_poll_s: float = Field(5.0, gt=0, description="embedded runner: longest idle sleep")
+    jobs_sweep_s: float = Field(
+        15.0, gt=0, description="workers: how often to resend jobs whose message was lost"
+    )
+    jobs_visibility_timeout_s: int = Field(
+        3600, ge=1, description="Redis broker: an unacknowledged message returns after this"
+    )
+    webhook_secret: SecretStr | None = Field(
+        None, description="HMAC-SHA256 key of job callbacks' Switchboard-Signature header"
+    )
+    webhook_allow_private: bool = Field(
+        False, description="allow callbacks to loopback and private addresses"
+    )
+    webhook_timeout_s: float = Field(10.0, gt=0, description="one callback delivery")
+    webhook_max_attempts: int = Field(6, ge=1, description="deliveries before callback failed")
+    webhook_backoff_s: float = Field(2.0, ge=0, description="first retry delay, then doubled")
     catalogue: Catalogue | None = Field(None, description="set directly by tests and embedders")
 
     @property
     def auth_required(self) -> bool:
         return self.auth_enabled if self.auth_enabled is not None else self.master_key is not None
+
+    @property
+    def jobs_on(self) -> bool:
+        if self.jobs_enabled is not None:
+            return self.jobs_enabled
+        return self.database_url is not None or self.auth_required
 
     def load_catalogue(self) -> Catalogue:
         if self.catalogue is not None:

@@ -33,6 +33,7 @@ from switchboard.routing.retry import RetryPolicy
 from switchboard.stores.conversations import ConversationStore, InMemoryConversationStore
 
 if TYPE_CHECKING:
+    from switchboard.jobs.engine import JobEngine
     from switchboard.keys.store import KeyStore
     from switchboard.limits.backends import LimitBackends
     from switchboard.stores.backbone import StoreBackbone
@@ -149,6 +150,15 @@ def _slo_board(catalogue: Catalogue, bus: EventBus, backbone: StoreBackbone | No
     return SloBoard(tracker, RedisShare(backbone) if backbone is not None else None)
 
 
+def _job_engine(settings: Settings) -> JobEngine | None:
+    """Background jobs (Celery when a broker is set, else run in-process), when switched on."""
+    if not settings.jobs_on:
+        return None
+    from switchboard.jobs.engine import JobEngine
+
+    return JobEngine.build(settings)
+
+
 @dataclass
 class Gateway:
     settings: Settings
@@ -168,6 +178,7 @@ class Gateway:
     authenticator: Authenticator | None  # None: API keys are off
     backbone: StoreBackbone | None = None  # the Redis client every store shares; None: no Redis
     slo: SloBoard | None = None  # objectives, their buckets and the /admin/slo report
+    jobs: JobEngine | None = None  # background jobs; None: off (see Settings.jobs_on)
 
     @classmethod
     def build(cls, settings: Settings) -> Gateway:
@@ -227,11 +238,14 @@ class Gateway:
             ),
         )
         internal.bind(build_internal_pipeline(stages))
-        return cls(
+        gateway = cls(
             settings, catalogue, providers, metrics, bus, route, board, keys, limits, usage,
             limits_stage, build_pipeline(stages), conversations, internal, authenticator,
-            backbone, _slo_board(catalogue, bus, backbone),
+            backbone, _slo_board(catalogue, bus, backbone), _job_engine(settings),
         )  # fmt: skip
+        if gateway.jobs is not None:
+            gateway.jobs.bind(gateway)
+        return gateway
 
     @property
     def default_model(self) -> str:
@@ -247,8 +261,12 @@ class Gateway:
             self.usage.start()
         if self.slo is not None:
             self.slo.start()
+        if self.jobs is not None:
+            await self.jobs.start()  # after the keys' migration: the same chain of revisions
 
     async def aclose(self) -> None:
+        if self.jobs is not None:
+            await self.jobs.aclose()
         if self.limits_stage is not None:
             await self.limits_stage.drain()
         if self.usage is not None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
 
 from switchboard.api.anthropic_wire import CountTokensIn, MessagesIn
+from switchboard.api.jobs_wire import FeedbackAccepted, FeedbackIn, TaskIn, TaskList, TaskObject
 from switchboard.api.responses_wire import ResponsesIn
 from switchboard.api.schemas import ChatCompletionIn, CompletionIn, EmbeddingsIn, SimpleChatIn
 from switchboard.keys.spec import KeySpec
@@ -198,6 +199,12 @@ OPERATIONS: tuple[Operation, ...] = (
               CountTokensIn, TokenCount, plain=True),
     Operation("post", "/v1/responses", "OpenAI Responses, translated to chat", ResponsesIn,
               ResponseObject, stream=True, plain=True),
+    Operation("post", "/v1/tasks", "Submit a background job", TaskIn, TaskObject, status=202),
+    Operation("get", "/v1/tasks", "The key's jobs, newest first", None, TaskList),
+    Operation("get", "/v1/tasks/{task_id}", "A job: status, progress, result", None, TaskObject),
+    Operation("delete", "/v1/tasks/{task_id}", "Cancel a job", None, TaskObject),
+    Operation("post", "/v1/feedback", "Feedback on a response (stored in the background)",
+              FeedbackIn, FeedbackAccepted, status=202),
 )  # fmt: skip
 
 _MEDIA_JSON = "application/json"

@@ -12,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect
 
+from switchboard.jobs import tables as _job_tables  # noqa: F401  (its tables join metadata)
 from switchboard.keys import NewKey, SqlKeyStore
 from switchboard.keys.engine import HEAD_REVISION, MIGRATIONS
 from switchboard.keys.tables import metadata
@@ -49,6 +50,8 @@ async def test_migrations_match_the_tables(store: SqlKeyStore) -> None:
         "key_settings",
         "documents",
         "document_chunks",
+        "jobs",
+        "feedback",
         VERSION_TABLE,
     }
 
