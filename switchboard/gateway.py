@@ -136,11 +136,11 @@ def _store_backbone(settings: Settings, metrics: Metrics) -> StoreBackbone | Non
     return StoreBackbone.from_settings(settings, metrics.limits_store_error)
 
 
-def _limit_backends(backbone: StoreBackbone | None) -> LimitBackends:
+def _limit_backends(backbone: StoreBackbone | None, metrics: Metrics) -> LimitBackends:
     """Limit stores (Redis when configured), imported only when something is limited."""
     from switchboard.limits.backends import limit_backends
 
-    return limit_backends(backbone)
+    return limit_backends(backbone, metrics.limits_settle_failure)
 
 
 def _slo_board(catalogue: Catalogue, bus: EventBus, backbone: StoreBackbone | None) -> SloBoard:
@@ -205,7 +205,7 @@ class Gateway:
         quotas = any(d.rpm or d.tpm for d in deployments)
         backbone = _store_backbone(settings, metrics)
         if settings.auth_required or settings.master_key is not None or quotas:
-            limits = _limit_backends(backbone)
+            limits = _limit_backends(backbone, metrics)
         if settings.auth_required or settings.master_key is not None:
             keys = _key_store(settings)
             usage = UsageRecorder(keys)
@@ -232,7 +232,7 @@ class Gateway:
             account=AccountStage(),
             call=CallStage(
                 retry_policy(settings),
-                DeploymentQuota(limits.rate, settings.reserve_completion_tokens)
+                DeploymentQuota(limits.limiter, settings.reserve_completion_tokens)
                 if limits is not None and quotas
                 else None,
             ),

@@ -11,6 +11,10 @@ from typing import Literal
 
 from redis.asyncio import Redis
 
+from switchboard.limits.admission import RequestLimiter
+from switchboard.limits.admission_fallback import FallbackRequestLimiter
+from switchboard.limits.admission_memory import MemoryRequestLimiter
+from switchboard.limits.admission_redis import RedisRequestLimiter
 from switchboard.limits.base import ConcurrencyLimiter, RateLimiter, SpendLedger
 from switchboard.limits.fallback import (
     FallbackConcurrencyLimiter,
@@ -24,6 +28,7 @@ from switchboard.limits.memory import (
     MemorySpendLedger,
 )
 from switchboard.limits.redis import RedisConcurrencyLimiter, RedisRateLimiter, RedisSpendLedger
+from switchboard.limits.settle_queue import SettleFailure
 from switchboard.stores.backbone import RedisOptions, StoreBackbone, connect_redis
 
 __all__ = ["LimitBackends", "build_limit_backends", "connect_redis", "limit_backends"]
@@ -42,38 +47,66 @@ class LimitBackends:
     spend: SpendLedger
     client: Redis | None = None
     owned: StoreBackbone | None = None
+    request: RequestLimiter | None = None
+
+    def __post_init__(self) -> None:
+        rate, concurrency, spend = self.rate, self.concurrency, self.spend
+        if (
+            self.request is None  # in-process stores: admit on the same ones
+            and isinstance(rate, MemoryRateLimiter)
+            and isinstance(concurrency, MemoryConcurrencyLimiter)
+            and isinstance(spend, MemorySpendLedger)
+        ):
+            self.request = MemoryRequestLimiter(rate, concurrency, spend)
+
+    @property
+    def limiter(self) -> RequestLimiter:
+        """All of a request's limits in one step (`admission.py`)."""
+        if self.request is None:
+            raise RuntimeError("these limit stores were built without a request limiter")
+        return self.request
 
     async def aclose(self) -> None:
+        if self.request is not None:
+            await self.request.drain()
         if self.owned is not None:
             await self.owned.aclose()
 
 
-def limit_backends(backbone: StoreBackbone | None) -> LimitBackends:
+def limit_backends(
+    backbone: StoreBackbone | None, on_settle_failure: SettleFailure | None = None
+) -> LimitBackends:
     """In-process stores without a backbone, else Redis ones behind its down policies (budgets
-    have their own, closed by default)."""
+    have their own, closed by default). `on_settle_failure(outcome, n)` counts settlements that
+    could not be written ("retried", or "dropped" when the queue overflowed)."""
     if backbone is None:
         return LimitBackends(MemoryRateLimiter(), MemoryConcurrencyLimiter(), MemorySpendLedger())
     client, prefix, policy = backbone.client, backbone.prefix, backbone.policy
+    local = MemoryRequestLimiter()
+    guards = {kind: backbone.guard(kind) for kind in ("rate_limit", "concurrency", "spend")}
+    budget_policy = backbone.options.budget_policy
+    spend = FallbackSpendLedger(
+        RedisSpendLedger(client, prefix), local.spend, guards["spend"], budget_policy
+    )
+    shared = RedisRequestLimiter(
+        client,
+        prefix,
+        settle_guard=backbone.guard("settle"),
+        on_settle_failure=on_settle_failure,
+    )
     return LimitBackends(
         rate=FallbackRateLimiter(
-            RedisRateLimiter(client, prefix),
-            MemoryRateLimiter(),
-            backbone.guard("rate_limit"),
-            policy,
+            RedisRateLimiter(client, prefix), local.rate, guards["rate_limit"], policy
         ),
         concurrency=FallbackConcurrencyLimiter(
             RedisConcurrencyLimiter(client, prefix),
-            MemoryConcurrencyLimiter(),
-            backbone.guard("concurrency"),
+            local.concurrency,
+            guards["concurrency"],
             policy,
         ),
-        spend=FallbackSpendLedger(
-            RedisSpendLedger(client, prefix),
-            MemorySpendLedger(),
-            backbone.guard("spend"),
-            backbone.options.budget_policy,
-        ),
+        spend=spend,
         client=client,
+        request=FallbackRequestLimiter(shared, local, guards, policy, spend),
     )
 
 

@@ -178,7 +178,7 @@ class FallbackSpendLedger:
             return decision
         if self._policy == "closed" or not decision.outage:
             return SpendDecision(False, 0, 0, unavailable=True)
-        self._local.raise_spent(scope, period, self._last_spent.get((scope, period), 0))
+        self.raise_local(scope, period)
         decision = await self._local.reserve(scope, period, amount_micro, budget_micro)
         if decision.allowed:
             self._local_held[(scope, period, amount_micro)] += 1
@@ -208,7 +208,7 @@ class FallbackSpendLedger:
         if not isinstance(spent, _Down):
             self._remember(scope, period, spent)
             return spent
-        self._local.raise_spent(scope, period, self._last_spent.get((scope, period), 0))
+        self.raise_local(scope, period)
         return await self._local.spent(scope, period)
 
     async def seed(self, scope: str, period: str, spent_micro: int) -> bool:
@@ -237,6 +237,18 @@ class FallbackSpendLedger:
         self._pending[(scope, period, hold)] = (queued_reserved + reserved, queued_actual + actual)
         while len(self._pending) > self._max_keys:
             self._pending.popitem(last=False)
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    def raise_local(self, scope: str, period: str) -> None:
+        """Lift the local account to the last spend Redis reported (before limiting locally)."""
+        self._local.raise_spent(scope, period, self._last_spent.get((scope, period), 0))
+
+    def remember(self, scope: str, period: str, spent_micro: int) -> None:
+        """Keep the spend Redis reported, the local ledger's start in the next outage."""
+        self._remember(scope, period, spent_micro)
 
     def _remember(self, scope: str, period: str, spent_micro: int) -> None:
         self._last_spent[(scope, period)] = spent_micro

@@ -43,6 +43,12 @@ class MemoryRateLimiter:
     async def reserve(
         self, limits: Sequence[Limit], tokens: int, now: float | None = None, once: str = ""
     ) -> Decision:
+        return self.reserve_now(limits, tokens, now)
+
+    def reserve_now(
+        self, limits: Sequence[Limit], tokens: int, now: float | None = None, commit: bool = True
+    ) -> Decision:
+        """`reserve` without awaiting; with `commit` False a fitting request is only checked."""
         now = self._clock() if now is None else now
         sec = math.floor(now)
         self._sweep(sec)
@@ -50,6 +56,8 @@ class MemoryRateLimiter:
         windows = [self._window(limit.scope, sec) for limit in merged]
         usages = [_usage(limit, window) for limit, window in zip(merged, windows, strict=True)]
         if all(_fits(usage, tokens) for usage in usages):
+            if not commit:
+                return build_decision(usages, True, None, 0.0, now)
             for limit in merged:
                 bucket = self._scopes.setdefault(limit.scope, {}).setdefault(sec, [0, 0])
                 bucket[0] += 1
@@ -65,6 +73,9 @@ class MemoryRateLimiter:
         return build_decision(usages, False, None, retry, now)
 
     async def settle(self, reservation: Reservation, actual_tokens: int) -> None:
+        self.settle_now(reservation, actual_tokens)
+
+    def settle_now(self, reservation: Reservation, actual_tokens: int) -> None:
         if reservation.settled:
             return
         delta = actual_tokens - reservation.tokens
@@ -137,15 +148,31 @@ class MemoryConcurrencyLimiter:
     async def acquire(
         self, scope: str, limit: int, lease_id: str, ttl_s: float = 600, now: float | None = None
     ) -> bool:
+        return self.acquire_now(scope, limit, lease_id, ttl_s, now)
+
+    def acquire_now(
+        self,
+        scope: str,
+        limit: int,
+        lease_id: str,
+        ttl_s: float = 600,
+        now: float | None = None,
+        commit: bool = True,
+    ) -> bool:
+        """`acquire` without awaiting; with `commit` False the slot is only checked."""
         now = self._clock() if now is None else now
         self._sweep(now)
         leases = self._live(scope, now)
         if lease_id not in leases and len(leases) >= limit:
             return False
-        self._leases.setdefault(scope, leases)[lease_id] = now + ttl_s
+        if commit:
+            self._leases.setdefault(scope, leases)[lease_id] = now + ttl_s
         return True
 
     async def release(self, scope: str, lease_id: str) -> None:
+        self.release_now(scope, lease_id)
+
+    def release_now(self, scope: str, lease_id: str) -> None:
         leases = self._leases.get(scope)
         if leases is not None:
             leases.pop(lease_id, None)
@@ -194,15 +221,24 @@ class MemorySpendLedger:
     async def reserve(
         self, scope: str, period: str, amount_micro: int, budget_micro: int, once: str = ""
     ) -> SpendDecision:
+        return self.reserve_now(scope, period, amount_micro, budget_micro)
+
+    def reserve_now(
+        self, scope: str, period: str, amount_micro: int, budget_micro: int, commit: bool = True
+    ) -> SpendDecision:
+        """`reserve` without awaiting; with `commit` False the amount is only checked."""
         account = self._account(scope, period)
         allowed = account.total + account.reserved + amount_micro <= budget_micro
-        if allowed:
+        if allowed and commit:
             account.reserved += amount_micro
         return SpendDecision(allowed, account.total, account.reserved, account.base is not None)
 
     async def settle(
         self, scope: str, period: str, reserved_micro: int, actual_micro: int, hold: str = ""
     ) -> None:
+        self.settle_now(scope, period, reserved_micro, actual_micro)
+
+    def settle_now(self, scope: str, period: str, reserved_micro: int, actual_micro: int) -> None:
         account = self._account(scope, period)
         account.reserved = max(0, account.reserved - reserved_micro)
         account.spent += actual_micro

@@ -31,35 +31,43 @@ from switchboard.limits.types import (
     wait_until_fits,
 )
 
-_KEY_TTL_MS = (WINDOW_S + 2) * 1000
-_ONCE_TTL_MS = 60_000  # how long a reserve's answer is kept for a retry of the same call
+KEY_TTL_MS = (WINDOW_S + 2) * 1000
+ONCE_TTL_MS = 60_000  # how long a reserve's answer is kept for a retry of the same call
 HOLD_TTL_S = 900  # a budget hold never settled (its replica died) is released after this
-_MAX_LEASE_MS = 30 * 86_400 * 1000  # a lease lives at most 30 days, however long it asked for
+MAX_LEASE_MS = 30 * 86_400 * 1000  # a lease lives at most 30 days, however long it asked for
 
 
-def _script(client: Redis, name: str) -> AsyncScript:
-    source = resources.files("switchboard.limits").joinpath("lua", f"{name}.lua").read_text()
-    return client.register_script(source)
+_LIBRARIES = ("common", "window", "account", "lease")
 
 
-def _limit(value: int | None) -> int:
+def lua_source(name: str) -> str:
+    """A script's text: the shared libraries (`lua/common.lua` and the rest), then its body."""
+    folder = resources.files("switchboard.limits").joinpath("lua")
+    return "\n".join(folder.joinpath(f"{part}.lua").read_text() for part in (*_LIBRARIES, name))
+
+
+def redis_script(client: Redis, name: str) -> AsyncScript:
+    return client.register_script(lua_source(name))
+
+
+def limit_arg(value: int | None) -> int:
     return -1 if value is None else bounded_int(value, MAX_TOKENS)
 
 
-def _tokens(value: float) -> int:
+def tokens_arg(value: float) -> int:
     return bounded_int(value, MAX_TOKENS)
 
 
-def _micro(value: float) -> int:
+def micro_arg(value: float) -> int:
     return bounded_int(value, MAX_MICRO)
 
 
-def _once(prefix: str, kind: str, once: str) -> str:
+def once_key(prefix: str, kind: str, once: str) -> str:
     """The key that keeps a reserve's answer for a retry; `once` "" means a fresh id."""
     return f"{prefix}once:{kind}:{once or secrets.token_hex(8)}"
 
 
-def _clock(now: float | None) -> str:
+def clock_arg(now: float | None) -> str:
     """The caller's clock for a script, "" for the server's."""
     return "" if now is None else repr(float(now))
 
@@ -75,8 +83,8 @@ class RedisRateLimiter:
     def __init__(self, client: Redis, prefix: str) -> None:
         self._prefix = f"{prefix}rl:"
         self._once_prefix = prefix
-        self._reserve = _script(client, "rate_reserve")
-        self._settle = _script(client, "rate_settle")
+        self._reserve = redis_script(client, "rate_reserve")
+        self._settle = redis_script(client, "rate_settle")
 
     async def reserve(
         self, limits: Sequence[Limit], tokens: int, now: float | None = None, once: str = ""
@@ -84,38 +92,50 @@ class RedisRateLimiter:
         merged = merge_limits(limits)
         if not merged:
             return Decision(True, Reservation((), 0, tokens, self.backend), 0.0)
-        tokens = _tokens(tokens)
-        args: list[Any] = [_clock(now), tokens, WINDOW_S, _KEY_TTL_MS]
+        tokens = tokens_arg(tokens)
+        args: list[Any] = [clock_arg(now), tokens, WINDOW_S, KEY_TTL_MS]
         for limit in merged:
-            args += [_limit(limit.rpm), _limit(limit.tpm)]
+            args += [limit_arg(limit.rpm), limit_arg(limit.tpm)]
         keys = [
-            _once(self._once_prefix, "rl", once),
+            once_key(self._once_prefix, "rl", once),
             *(self._prefix + limit.scope for limit in merged),
         ]
         allowed, sec, now_ms, *replies = await self._reserve(keys=keys, args=args)
         clock = now if now is not None else now_ms / 1000
-        usages = [
-            WindowUsage(limit, int(r[0]), int(r[1]), None if r[2] < 0 else int(r[2]))
-            for limit, r in zip(merged, replies, strict=True)
-        ]
-        if allowed:
-            scopes = tuple(limit.scope for limit in merged)
-            reservation = Reservation(scopes, int(sec), tokens, self.backend)
-            return build_decision(usages, True, reservation, 0.0, clock)
-        retry = max(
-            _retry_after(usage, reply[3], tokens, clock)
-            for usage, reply in zip(usages, replies, strict=True)
-        )
-        return build_decision(usages, False, None, retry, clock)
+        return rate_decision(merged, tokens, bool(allowed), int(sec), clock, replies)
 
     async def settle(self, reservation: Reservation, actual_tokens: int) -> None:
-        delta = _tokens(actual_tokens) - _tokens(reservation.tokens)
+        delta = tokens_arg(actual_tokens) - tokens_arg(reservation.tokens)
         if reservation.settled or not reservation.scopes:
             return
         if delta:
             keys = [self._prefix + scope for scope in reservation.scopes]
             await self._settle(keys=keys, args=[reservation.second, delta])
         reservation.settled = True
+
+
+def rate_decision(
+    merged: Sequence[Limit],
+    tokens: int,
+    allowed: bool,
+    sec: int,
+    clock: float,
+    replies: Sequence[list[Any]],
+) -> Decision:
+    """A Decision from a script's per-window replies {requests, tokens, newest, buckets}."""
+    usages = [
+        WindowUsage(limit, int(r[0]), int(r[1]), None if r[2] < 0 else int(r[2]))
+        for limit, r in zip(merged, replies, strict=True)
+    ]
+    if allowed:
+        scopes = tuple(limit.scope for limit in merged)
+        reservation = Reservation(scopes, sec, tokens, "redis")
+        return build_decision(usages, True, reservation, 0.0, clock)
+    retry = max(
+        _retry_after(usage, reply[3], tokens, clock)
+        for usage, reply in zip(usages, replies, strict=True)
+    )
+    return build_decision(usages, False, None, retry, clock)
 
 
 def _retry_after(usage: WindowUsage, flat: list[int], tokens: int, now: float) -> float:
@@ -136,13 +156,13 @@ class RedisConcurrencyLimiter:
     def __init__(self, client: Redis, prefix: str) -> None:
         self._client = client
         self._prefix = f"{prefix}cc:"
-        self._acquire = _script(client, "lease_acquire")
+        self._acquire = redis_script(client, "lease_acquire")
 
     async def acquire(
         self, scope: str, limit: int, lease_id: str, ttl_s: float = 600, now: float | None = None
     ) -> bool:
-        ttl = repr(float(bounded_int(ttl_s * 1000, _MAX_LEASE_MS, 1)) / 1000)
-        args: list[Any] = [_clock(now), bounded_int(limit, MAX_TOKENS), lease_id, ttl]
+        ttl = repr(float(bounded_int(ttl_s * 1000, MAX_LEASE_MS, 1)) / 1000)
+        args: list[Any] = [clock_arg(now), bounded_int(limit, MAX_TOKENS), lease_id, ttl]
         return bool(await self._acquire(keys=[self._prefix + scope], args=args))
 
     async def release(self, scope: str, lease_id: str) -> None:
@@ -158,9 +178,9 @@ class RedisSpendLedger:
         self._prefix = f"{prefix}sp:"
         self._once_prefix = prefix
         self._hold_ttl_s = hold_ttl_s
-        self._reserve = _script(client, "spend_reserve")
-        self._settle = _script(client, "spend_settle")
-        self._seed = _script(client, "spend_seed")
+        self._reserve = redis_script(client, "spend_reserve")
+        self._settle = redis_script(client, "spend_settle")
+        self._seed = redis_script(client, "spend_seed")
 
     async def reserve(
         self, scope: str, period: str, amount_micro: int, budget_micro: int, once: str = ""
@@ -168,15 +188,15 @@ class RedisSpendLedger:
         hold = once or secrets.token_hex(8)
         ttl = period_ttl_s(period) or 0
         args: list[Any] = [
-            _micro(amount_micro),
-            _micro(budget_micro),
+            micro_arg(amount_micro),
+            micro_arg(budget_micro),
             ttl,
-            _ONCE_TTL_MS,
+            ONCE_TTL_MS,
             hold,
             self._hold_ttl_s,
         ]
         key = self._key(scope, period)
-        keys = [key, _once(self._once_prefix, "sp", hold), key + ":holds"]
+        keys = [key, once_key(self._once_prefix, "sp", hold), key + ":holds"]
         allowed, spent, reserved, seeded = await self._reserve(keys=keys, args=args)
         held = hold if allowed else ""
         return SpendDecision(bool(allowed), int(spent), int(reserved), bool(seeded), hold=held)
@@ -185,8 +205,8 @@ class RedisSpendLedger:
         self, scope: str, period: str, reserved_micro: int, actual_micro: int, hold: str = ""
     ) -> None:
         args: list[Any] = [
-            _micro(reserved_micro),
-            _micro(actual_micro),
+            micro_arg(reserved_micro),
+            micro_arg(actual_micro),
             period_ttl_s(period) or 0,
             hold,
         ]
@@ -198,7 +218,7 @@ class RedisSpendLedger:
         return int(base or 0) + int(spent or 0)
 
     async def seed(self, scope: str, period: str, spent_micro: int) -> bool:
-        args = [_micro(spent_micro), period_ttl_s(period) or 0]
+        args = [micro_arg(spent_micro), period_ttl_s(period) or 0]
         return bool(await self._seed(keys=[self._key(scope, period)], args=args))
 
     def _key(self, scope: str, period: str) -> str:

@@ -71,6 +71,13 @@ class Metrics:
             ["kind"],
             registry=r,
         )
+        self.settle_failures = Counter(
+            "switchboard_limits_settle_failures",
+            "Limit settlements (tokens, spend, slot release) not written to Redis at the first "
+            "try: retried until written, or dropped when the queue overflowed",
+            ["outcome"],
+            registry=r,
+        )
         self.truncated = Counter(
             "switchboard_stream_truncations",
             "Streams that ended in an error after the first byte",
@@ -208,6 +215,9 @@ class Metrics:
 
     def limits_store_error(self, kind: str) -> None:
         self.limit_store_errors.labels(kind).inc()
+
+    def limits_settle_failure(self, outcome: str, count: int) -> None:
+        self.settle_failures.labels(outcome).inc(count)
 
     def watch_circuits(self, states: Callable[[], dict[str, str]]) -> None:
         """Export each deployment's breaker state (read at scrape time) and log its changes."""
