@@ -21,8 +21,8 @@ from collections.abc import Awaitable, Callable
 from switchboard.limits import (
     AdmitPlan,
     LeasePlan,
-    LimitBackends,
     Limit,
+    LimitBackends,
     MemoryRateLimiter,
     SpendPlan,
     build_limit_backends,
