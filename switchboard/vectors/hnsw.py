@@ -31,7 +31,7 @@ from usearch.index import Index
 
 from switchboard.embeddings.base import Vectors
 from switchboard.vectors import snapshot
-from switchboard.vectors.base import Match
+from switchboard.vectors.base import Match, as_rows
 
 log = logging.getLogger(__name__)
 
@@ -197,12 +197,7 @@ class HnswIndex:
     # -- internals
 
     def _rows(self, vectors: Vectors) -> Vectors:
-        rows = np.ascontiguousarray(vectors, dtype=np.float32)
-        if rows.ndim == 1:
-            rows = rows[None, :]
-        if rows.ndim != 2 or rows.shape[1] != self.options.dimensions:
-            raise ValueError(f"vectors must have {self.options.dimensions} dimensions")
-        return rows
+        return as_rows(vectors, self.options.dimensions)
 
     def _new_graph(self) -> Index:
         o = self.options

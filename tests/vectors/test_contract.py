@@ -10,7 +10,7 @@ import pytest
 from tests.vectors.conftest import Factory, near, unit
 
 
-@pytest.fixture(params=["hnsw"])
+@pytest.fixture(params=["hnsw", "redis"])
 def make_index(request: pytest.FixtureRequest) -> Factory:
     factory: Factory = request.getfixturevalue(f"{request.param}_factory")
     return factory
