@@ -12,9 +12,11 @@ from switchboard import __version__
 from switchboard.api import (
     anthropic_routes,
     completions_routes,
+    documents_routes,
     health,
     jobs_routes,
     openai_routes,
+    rag_routes,
     responses_routes,
     simple_routes,
     usage_routes,
@@ -75,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(anthropic_routes.router)
     app.include_router(responses_routes.router)  # its lifespan builds the response store
     app.include_router(jobs_routes.router)
+    app.include_router(documents_routes.router)  # its lifespan builds the RAG services
+    app.include_router(rag_routes.router)
     if settings.master_key is not None:  # no master key, no admin surface at all
         from switchboard.api import admin_routes, slo_routes
 

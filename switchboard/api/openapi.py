@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
 
 from switchboard.api.anthropic_wire import CountTokensIn, MessagesIn
+from switchboard.api.documents_routes import DocumentIn
 from switchboard.api.jobs_wire import FeedbackAccepted, FeedbackIn, TaskIn, TaskList, TaskObject
+from switchboard.api.rag_routes import RagIn
 from switchboard.api.responses_wire import ResponsesIn
 from switchboard.api.schemas import ChatCompletionIn, CompletionIn, EmbeddingsIn, SimpleChatIn
 from switchboard.keys.spec import KeySpec
@@ -149,6 +151,71 @@ class ResponseObject(_Open):
     output: list[dict[str, Any]]
 
 
+class DocumentObject(_Open):
+    """A document and its ingestion: `status` queued → chunked → embedded → ready (or failed);
+    on creation, `task_id` is the ingestion job to poll at /v1/tasks/{id} (null: in-process)."""
+
+    id: str
+    object: Literal["document"]
+    title: str | None
+    format: str
+    status: str
+    version: int
+    chunks: int
+    task_id: str | None = None
+
+
+class DocumentList(_Open):
+    object: Literal["list"]
+    data: list[DocumentObject]
+    has_more: bool
+
+
+class DocumentDeleted(_Open):
+    id: str
+    object: Literal["document.deleted"]
+    deleted: bool
+
+
+class DocumentUpload(BaseModel):
+    """The multipart form: the document in `file`; `id`, `title`, `format` optional."""
+
+    file: bytes
+    id: str | None = None
+    title: str | None = None
+    format: str | None = None
+
+    model_config = ConfigDict(json_schema_extra={"properties": {"file": {"format": "binary"}}})
+
+
+class RagSource(_Open):
+    chunk_id: str
+    document_id: str
+    title: str | None
+    page: int | None
+    score: float
+
+
+class RagAnswer(_Open):
+    object: Literal["rag.answer"]
+    answer: str
+    sources: list[RagSource]
+    citations: list[dict[str, Any]]
+    model: str
+    usage: Usage | None
+    cost: float
+    latency: float
+
+
+class RagEvent(_Open):
+    """Events in order: `status` {step: retrieving}, `sources` [RagSource], `status` {step:
+    generating}, `token` {text} (many), `done` {usage, cost, latency, citations}; or `error`
+    (the error envelope's `error`) in place of the rest."""
+
+    step: str | None = None
+    text: str | None = None
+
+
 class ErrorDetail(_Open):
     message: str
     type: str
@@ -170,6 +237,7 @@ class Operation:
     stream: bool = False  # the reply can also be an event stream of `reply`-shaped events
     status: int = 200
     plain: bool = False  # a plain Starlette route, always mounted, unseen by FastAPI
+    form: type[BaseModel] | None = None  # the body may also be multipart/form-data
 
 
 def _openai(prefix: str) -> list[Operation]:
@@ -205,10 +273,21 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("delete", "/v1/tasks/{task_id}", "Cancel a job", None, TaskObject),
     Operation("post", "/v1/feedback", "Feedback on a response (stored in the background)",
               FeedbackIn, FeedbackAccepted, status=202),
+    Operation("post", "/v1/documents", "Add or replace a document; ingestion runs as a job",
+              DocumentIn, DocumentObject, status=202, plain=True, form=DocumentUpload),
+    Operation("get", "/v1/documents", "The tenant's documents", None, DocumentList),
+    Operation("get", "/v1/documents/{document_id}", "One document", None, DocumentObject),
+    Operation("delete", "/v1/documents/{document_id}", "Delete a document and its chunks", None,
+              DocumentDeleted),
+    Operation("post", "/v1/rag", "Answer from the tenant's documents, with sources", RagIn,
+              RagAnswer, plain=True),
+    Operation("post", "/v1/rag/stream", "RAG answer as server-sent events", RagIn, RagEvent,
+              stream=True, plain=True),
 )  # fmt: skip
 
 _MEDIA_JSON = "application/json"
 _MEDIA_SSE = "text/event-stream"
+_MEDIA_FORM = "multipart/form-data"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -223,6 +302,8 @@ def _operation(op: Operation, existing: dict[str, Any]) -> dict[str, Any]:
     out.setdefault("operationId", f"{op.method}_{op.path.strip('/').replace('/', '_')}")
     if op.body is not None:
         body_content = {_MEDIA_JSON: {"schema": _ref(op.body.__name__)}}
+        if op.form is not None:
+            body_content[_MEDIA_FORM] = {"schema": _ref(op.form.__name__)}
         out["requestBody"] = {"required": True, "content": body_content}
     responses = dict(existing.get("responses") or {})
     responses.pop("422", None)  # FastAPI's validation error: ours is a 400 envelope
@@ -241,7 +322,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     spec = get_openapi(title=app.title, version=app.version, routes=app.routes)
     paths = spec.setdefault("paths", {})
     ops = [op for op in OPERATIONS if op.plain or op.method in paths.get(op.path, {})]
-    models = {m for op in ops for m in (op.body, op.reply) if m is not None} | {ErrorEnvelope}
+    models = {m for op in ops for m in (op.body, op.reply, op.form) if m is not None}
+    models.add(ErrorEnvelope)
     _, defs = models_json_schema(
         [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
         ref_template="#/components/schemas/{model}",

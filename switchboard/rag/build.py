@@ -13,7 +13,9 @@ from switchboard.config import Settings
 from switchboard.embeddings.base import Embedder
 from switchboard.rag.chunking import TokenChunker, load_tokenizer
 from switchboard.rag.ingest import Ingestion
+from switchboard.rag.models import Document, NewDocument
 from switchboard.rag.retrieve import Retriever
+from switchboard.rag.runner import IngestRunner, InProcessRunner
 from switchboard.rag.store import DocumentStore, SqlDocumentStore
 from switchboard.vectors.base import VectorIndex
 
@@ -51,3 +53,54 @@ class RagServices:
 
     async def aclose(self) -> None:
         await self.store.aclose()
+
+
+@dataclass
+class RagRuntime:
+    """What one process serves RAG with: the services, the runner of ingestions, and the
+    embedder and index it owns (closed with it)."""
+
+    services: RagServices
+    runner: IngestRunner
+    embedder: Embedder
+    index: VectorIndex
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        embedder: Embedder,
+        index: VectorIndex,
+        runner: IngestRunner | None = None,
+    ) -> RagRuntime:
+        services = RagServices.build(settings, embedder, index)
+        return cls(services, runner or InProcessRunner(services.ingestion), embedder, index)
+
+    async def start(self) -> None:
+        await self.services.start()
+        await self.services.ingestion.restore_index()
+
+    async def submit(self, owner: str, new: NewDocument) -> tuple[Document, str | None]:
+        doc = await self.services.ingestion.submit(owner, new)
+        return doc, await self.runner.submit(owner, doc.id, doc.version)
+
+    async def aclose(self) -> None:
+        await self.runner.aclose()
+        await self.services.aclose()
+        await self.index.aclose()
+        await self.embedder.aclose()
+
+
+def rag_runtime(settings: Settings) -> RagRuntime:
+    """The local MiniLM embedder (loaded on first use) and the configured vector index."""
+    from switchboard.embeddings.local import LocalEmbedder
+
+    return RagRuntime.build(settings, LocalEmbedder(), vector_index(settings))
+
+
+def vector_index(settings: Settings) -> VectorIndex:
+    """The embedded HNSW index, refilled from the document store at start-up (the store keeps
+    every chunk's vector), sized so that documents are never evicted before it is full."""
+    from switchboard.vectors.hnsw import HnswIndex, HnswOptions
+
+    return HnswIndex(HnswOptions(max_entries=settings.rag_max_chunks))

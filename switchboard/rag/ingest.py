@@ -92,6 +92,10 @@ class Ingestion:
         if ids:
             await self.vector_index.add(space, ids, vectors)
         replaced = await self.store.promote(owner, document_id, version)
+        if replaced is None:  # a newer version took over while this one was being indexed
+            if ids:
+                await self.vector_index.remove(space, ids)
+            return StepResult(document_id, version, superseded=True)
         if replaced:
             await self.vector_index.remove(space, replaced)
         return StepResult(document_id, version, len(ids))
@@ -101,6 +105,19 @@ class Ingestion:
         await self.chunk(owner, document_id, version)
         await self.embed(owner, document_id, version)
         return await self.index(owner, document_id, version)
+
+    async def restore_index(self) -> int:
+        """Refill an empty vector index (an embedded one after a restart) from the vectors the
+        store keeps; returns how many entries were added."""
+        if await self.vector_index.count() > 0:
+            return 0
+        added = 0
+        async for owner, ids, vectors in self.store.served_vectors():
+            await self.vector_index.add(namespace(owner), ids, vectors)
+            added += len(ids)
+        if added:
+            log.info("vector index restored from the document store: %d chunks", added)
+        return added
 
     async def delete(self, owner: str, document_id: str) -> bool:
         removed = await self.store.delete(owner, document_id)

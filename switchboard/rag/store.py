@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -59,8 +59,11 @@ class DocumentStore(Protocol):
         self, owner: str, document_id: str, version: int
     ) -> tuple[builtins.list[str], Vectors]: ...
 
-    async def promote(self, owner: str, document_id: str, version: int) -> builtins.list[str]:
-        """Serve `version`; drop the other versions' chunks and return their ids."""
+    async def promote(
+        self, owner: str, document_id: str, version: int
+    ) -> builtins.list[str] | None:
+        """Serve `version`; drop the other versions' chunks and return their ids (None: the
+        version was superseded, nothing changed)."""
 
     async def set_status(
         self, owner: str, document_id: str, version: int, status: str, error: str | None = None
@@ -71,6 +74,11 @@ class DocumentStore(Protocol):
 
     async def chunks(self, owner: str, chunk_ids: Sequence[str]) -> builtins.list[StoredChunk]:
         """The chunks among `chunk_ids` that the owner's documents serve now."""
+
+    def served_vectors(
+        self, batch: int = 1000
+    ) -> AsyncIterator[tuple[str, builtins.list[str], Vectors]]:
+        """(owner, chunk ids, vectors) of every served chunk, to rebuild a vector index."""
 
     async def aclose(self) -> None: ...
 
@@ -240,7 +248,9 @@ class SqlDocumentStore:
         matrix = np.stack([np.frombuffer(r.embedding, dtype=np.float32) for r in rows])
         return [r.chunk_id for r in rows], matrix
 
-    async def promote(self, owner: str, document_id: str, version: int) -> builtins.list[str]:
+    async def promote(
+        self, owner: str, document_id: str, version: int
+    ) -> builtins.list[str] | None:
         k = document_chunks.c
         c = documents.c
         async with self._engine.begin() as conn:
@@ -264,7 +274,7 @@ class SqlDocumentStore:
                 )
             )
             if done.rowcount == 0:  # superseded meanwhile: the newer version promotes itself
-                return []
+                return None
             old = (k.version != version) & mine
             ids = (await conn.execute(select(k.chunk_id).where(old))).scalars().all()
             await conn.execute(delete(document_chunks).where(old))
@@ -303,6 +313,26 @@ class SqlDocumentStore:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
         return [StoredChunk(r.chunk_id, r.document_id, r.title, r.page, r.text) for r in rows]
+
+    async def served_vectors(
+        self, batch: int = 1000
+    ) -> AsyncIterator[tuple[str, builtins.list[str], Vectors]]:
+        k, c = document_chunks.c, documents.c
+        stmt = (
+            select(k.owner, k.chunk_id, k.embedding)
+            .join(documents, (c.owner == k.owner) & (c.id == k.document_id))
+            .where(k.version == c.indexed_version, k.embedding.is_not(None))
+            .order_by(k.owner, k.chunk_id)
+        )
+        async with self._engine.connect() as conn:
+            result = await conn.stream(stmt)
+            async for rows in result.partitions(batch):
+                by_owner: dict[str, builtins.list[Any]] = {}
+                for row in rows:
+                    by_owner.setdefault(row.owner, []).append(row)
+                for owner, mine in by_owner.items():
+                    vectors = np.stack([np.frombuffer(r.embedding, dtype=np.float32) for r in mine])
+                    yield owner, [r.chunk_id for r in mine], vectors
 
     async def aclose(self) -> None:
         await self._engine.dispose()

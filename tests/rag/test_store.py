@@ -56,7 +56,7 @@ async def test_a_new_version_replaces_the_chunks_only_once_promoted(
     assert await doc_store.chunks(owner, ids) == []
     doc = await doc_store.get(owner, "d")
     assert doc is not None and (doc.chunks, doc.status, doc.indexed_version) == (1, "ready", 2)
-    assert await doc_store.promote(owner, "d", 1) == []  # a late, superseded step is a no-op
+    assert await doc_store.promote(owner, "d", 1) is None  # a late, superseded step: no-op
 
 
 async def test_delete_returns_the_chunk_ids_and_chunks_are_owned(

@@ -1,0 +1,221 @@
+"""Documents for RAG: `POST /v1/documents` (JSON or multipart) stores a document and starts its
+ingestion (202, with the job to poll), `GET /v1/documents[/{id}]`, `DELETE /v1/documents/{id}`.
+
+Documents belong to the caller's tenant: another tenant's id is a 404. The RAG services are
+built with the app (this router's lifespan), after the Gateway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import re
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Query
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
+
+from switchboard.api.body import load_json_object, read_body
+from switchboard.api.deps import caller_key, gateway_of
+from switchboard.api.errors import invalid_from_validation
+from switchboard.api.openai_routes import json_response
+from switchboard.config import Settings
+from switchboard.errors import InvalidRequest, NotFoundError
+from switchboard.pipeline.context import ANONYMOUS
+from switchboard.rag.build import RagRuntime, rag_runtime
+from switchboard.rag.models import Document, NewDocument
+from switchboard.rag.parsers import detect_format
+
+DOCUMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
+MAX_LIST = 1000
+
+
+class LazyRag:
+    """The RAG runtime, built and migrated on the first documents or RAG request: a gateway
+    that never serves RAG opens no document database and loads no embedder."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._runtime: RagRuntime | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> RagRuntime:
+        if self._runtime is None:
+            async with self._lock:
+                if self._runtime is None:
+                    runtime = rag_runtime(self._settings)
+                    await runtime.start()
+                    self._runtime = runtime
+        return self._runtime
+
+    async def aclose(self) -> None:
+        if self._runtime is not None:
+            await self._runtime.aclose()
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    holder = app.state.rag = LazyRag(app.state.gateway.settings)
+    try:
+        yield
+    finally:
+        await holder.aclose()
+
+
+router = APIRouter(lifespan=lifespan)
+
+
+async def runtime_of(conn: HTTPConnection) -> RagRuntime:
+    holder: LazyRag = conn.app.state.rag
+    return await holder.get()
+
+
+async def tenant_of(conn: HTTPConnection) -> str:
+    """The owner of the caller's documents: its tenant (every key of a tenant shares them)."""
+    key = await caller_key(conn, gateway_of(conn))
+    return ANONYMOUS if key is None else f"tenant:{key.tenant}"
+
+
+class DocumentIn(BaseModel):
+    """The JSON form: text in `content`, or any format's bytes in `content_base64`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(None, pattern=DOCUMENT_ID.pattern)
+    title: str | None = Field(None, max_length=500)
+    filename: str | None = Field(None, max_length=500)
+    format: str | None = Field(None, max_length=100, description="txt, markdown, html or pdf")
+    content: str | None = None
+    content_base64: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+def document_json(doc: Document) -> dict[str, Any]:
+    return {
+        "id": doc.id,
+        "object": "document",
+        "title": doc.title,
+        "filename": doc.filename,
+        "format": doc.format,
+        "status": doc.status,
+        "error": doc.error,
+        "version": doc.version,
+        "indexed_version": doc.indexed_version,
+        "chunks": doc.chunks,
+        "tokens": doc.tokens,
+        "pages": doc.pages,
+        "sha256": doc.content_sha256,
+        "metadata": doc.meta,
+        "created_at": int(doc.created_at.timestamp()),
+        "updated_at": int(doc.updated_at.timestamp()),
+    }
+
+
+def _from_json(body: DocumentIn) -> NewDocument:
+    if (body.content is None) == (body.content_base64 is None):
+        raise InvalidRequest("Give exactly one of `content` and `content_base64`.", param="content")
+    if body.content is not None:
+        data = body.content.encode()
+    else:
+        try:
+            data = base64.b64decode(body.content_base64 or "", validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidRequest(
+                "`content_base64` is not base64.", param="content_base64"
+            ) from None
+    fmt = detect_format(body.format, body.filename)
+    doc_id = body.id or f"doc_{uuid.uuid4().hex}"
+    return NewDocument(doc_id, fmt, data, body.title, body.filename, body.metadata)
+
+
+async def _body_stream(raw: bytes) -> AsyncGenerator[bytes, None]:
+    yield raw
+
+
+async def _from_multipart(request: Request, raw: bytes) -> NewDocument:
+    """Fields `file` (the document), and optional `id`, `title`, `format`."""
+    parser = MultiPartParser(request.headers, _body_stream(raw), max_files=1, max_fields=10)
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise InvalidRequest(f"Bad multipart body: {exc.message}") from None
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise InvalidRequest("The multipart body needs a `file` part.", param="file")
+    data = await upload.read()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    fields["filename"] = fields.get("filename") or upload.filename or ""
+    fields["format"] = fields.get("format") or upload.content_type or ""
+    try:
+        body = DocumentIn.model_validate({k: v or None for k, v in fields.items()})
+    except ValidationError as exc:
+        raise invalid_from_validation(exc) from None
+    fmt = detect_format(body.format, body.filename)
+    doc_id = body.id or f"doc_{uuid.uuid4().hex}"
+    return NewDocument(doc_id, fmt, data, body.title, body.filename)
+
+
+async def create_document(request: Request) -> Response:
+    owner = await tenant_of(request)
+    runtime = await runtime_of(request)
+    limit = gateway_of(request).settings.rag_max_document_bytes
+    raw = await read_body(request, limit * 2)  # base64 and multipart framing take room
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        new = await _from_multipart(request, raw)
+    else:
+        try:
+            body = DocumentIn.model_validate(load_json_object(raw))
+        except ValidationError as exc:
+            raise invalid_from_validation(exc) from None
+        new = _from_json(body)
+    if len(new.content) > limit:
+        from switchboard.errors import PayloadTooLarge
+
+        raise PayloadTooLarge(f"The document exceeds the limit of {limit} bytes.")
+    doc, task_id = await runtime.submit(owner, new)
+    return json_response({**document_json(doc), "task_id": task_id}, status=202)
+
+
+@router.get("/v1/documents")
+async def list_documents(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 100,
+    after: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """Ordered by id; `after` is the last id of the previous page."""
+    owner = await tenant_of(request)
+    docs = await (await runtime_of(request)).services.store.list(owner, limit + 1, after)
+    data = [document_json(d) for d in docs[:limit]]
+    return json_response({"object": "list", "data": data, "has_more": len(docs) > limit})
+
+
+def _not_found(document_id: str) -> NotFoundError:
+    return NotFoundError(f"Document with id '{document_id}' not found.", param="document_id")
+
+
+@router.get("/v1/documents/{document_id}")
+async def get_document(request: Request, document_id: str) -> Response:
+    owner = await tenant_of(request)
+    doc = await (await runtime_of(request)).services.store.get(owner, document_id)
+    if doc is None:
+        raise _not_found(document_id)
+    return json_response(document_json(doc))
+
+
+@router.delete("/v1/documents/{document_id}")
+async def delete_document(request: Request, document_id: str) -> Response:
+    owner = await tenant_of(request)
+    if not await (await runtime_of(request)).services.ingestion.delete(owner, document_id):
+        raise _not_found(document_id)
+    return json_response({"id": document_id, "object": "document.deleted", "deleted": True})
+
+
+router.add_route("/v1/documents", create_document, methods=["POST"])
