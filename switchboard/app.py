@@ -12,6 +12,7 @@ from switchboard import __version__
 from switchboard.api import (
     anthropic_routes,
     completions_routes,
+    dashboard_routes,
     documents_routes,
     health,
     jobs_routes,
@@ -79,6 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs_routes.router)
     app.include_router(documents_routes.router)  # its lifespan builds the RAG services
     app.include_router(rag_routes.router)
+    app.include_router(dashboard_routes.page)
+    app.include_router(dashboard_routes.data)
+    app.mount("/dashboard/assets", dashboard_routes.assets(), name="dashboard-assets")
     if settings.master_key is not None:  # no master key, no admin surface at all
         from switchboard.api import admin_routes, slo_routes
 

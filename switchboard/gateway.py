@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from switchboard.config import Catalogue, Price, Settings
 from switchboard.observability.events import EventBus
+from switchboard.observability.live import LiveStats
 from switchboard.observability.metrics import Metrics
 from switchboard.observability.slo import SloTracker, objectives_of
 from switchboard.observability.slo_share import RedisShare, SloBoard
@@ -179,6 +180,7 @@ class Gateway:
     backbone: StoreBackbone | None = None  # the Redis client every store shares; None: no Redis
     slo: SloBoard | None = None  # objectives, their buckets and the /admin/slo report
     jobs: JobEngine | None = None  # background jobs; None: off (see Settings.jobs_on)
+    live: LiveStats = field(default_factory=LiveStats)  # the dashboard's last minutes
 
     @classmethod
     def build(cls, settings: Settings) -> Gateway:
@@ -187,7 +189,8 @@ class Gateway:
             d.id: build_provider(d, settings) for m in catalogue.models for d in m.deployments
         }
         metrics = Metrics()
-        bus = EventBus([metrics])
+        live = LiveStats()
+        bus = EventBus([metrics, live])
         deployments = [d for m in catalogue.models for d in m.deployments]
         board = HealthBoard(deployments, breaker_policy(settings))
         metrics.watch_circuits(board.circuit_states)
@@ -241,7 +244,7 @@ class Gateway:
         gateway = cls(
             settings, catalogue, providers, metrics, bus, route, board, keys, limits, usage,
             limits_stage, build_pipeline(stages), conversations, internal, authenticator,
-            backbone, _slo_board(catalogue, bus, backbone), _job_engine(settings),
+            backbone, _slo_board(catalogue, bus, backbone), _job_engine(settings), live,
         )  # fmt: skip
         if gateway.jobs is not None:
             gateway.jobs.bind(gateway)

@@ -17,7 +17,9 @@ from switchboard.observability.trace import TraceParent, incoming_trace
 from switchboard.pipeline.context import new_request_id
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-_QUIET_PATHS = frozenset({"/health", "/ready", "/metrics"})  # probes and scrapes: no line if ok
+# probes, scrapes and the dashboard's page and polls: no line if ok
+_QUIET_PATHS = frozenset({"/health", "/ready", "/metrics"})
+_QUIET_PREFIX = "/dashboard"
 
 
 class RequestIdMiddleware:
@@ -102,7 +104,8 @@ class RequestIdMiddleware:
 
 
 def _record_outside(scope: Scope, state: dict[str, Any], status: int, started: float) -> None:
-    if status < 400 and scope["path"] in _QUIET_PATHS:
+    path = scope["path"]
+    if status < 400 and (path in _QUIET_PATHS or path.startswith(_QUIET_PREFIX)):
         return
     gateway = getattr(scope["app"].state, "gateway", None) if "app" in scope else None
     if gateway is None:

@@ -54,7 +54,7 @@ def _operations(schema: BaseSchema) -> dict[tuple[str, str], APIOperation]:
 
 
 def _credential(path: str, key: str) -> dict[str, str]:
-    token = MASTER if path.startswith("/admin") else key
+    token = MASTER if path.startswith(("/admin", "/dashboard")) else key
     return {"Authorization": f"Bearer {token}"}
 
 

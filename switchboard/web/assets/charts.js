@@ -1,0 +1,93 @@
+// Time-series charts (uPlot, vendored) fed by the summary's per-second points.
+
+const KEEP = 300; // points on screen: five minutes at one a second
+const COLORS = ["#0b62d6", "#9a6700", "#cf222e", "#1a7f37"];
+const SLO_COLOR = "#6b7480";
+
+// name: [element id, [series label, value from a point]..., SLO target name or null, scale]
+const SPECS = {
+  rps: ["chart-rps", [["req/s", (p) => p.rps]], null],
+  latency: ["chart-latency", [
+    ["p50", (p) => p.latency_ms.p50],
+    ["p95", (p) => p.latency_ms.p95],
+    ["p99", (p) => p.latency_ms.p99],
+  ], ["latency_p95_ms", "latency_p99_ms"]],
+  ttft: ["chart-ttft", [
+    ["p50", (p) => p.ttft_ms.p50],
+    ["p95", (p) => p.ttft_ms.p95],
+  ], ["ttft_p95_ms"]],
+  errors: ["chart-errors", [
+    ["5xx %", (p) => pct(p.error_rate)],
+    ["4xx %", (p) => pct(p.refused_rate)],
+  ], ["error_rate"], 100],
+  cache: ["chart-cache", [["hit %", (p) => pct(p.cache_hit_rate)]], null],
+};
+
+function pct(rate) {
+  return rate === null || rate === undefined ? null : rate * 100;
+}
+
+class Chart {
+  constructor(id, series, sloNames, sloScale) {
+    this.el = document.getElementById(id);
+    this.series = series;
+    this.sloNames = sloNames || [];
+    this.sloScale = sloScale || 1;
+    this.slo = this.sloNames.map(() => null);
+    this.data = [[], ...series.map(() => []), ...this.sloNames.map(() => [])];
+    const opts = {
+      width: this.width(),
+      height: 200,
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(max || 0, 1) * 1.1] } },
+      series: [
+        {},
+        ...series.map(([label], i) => ({ label, stroke: COLORS[i % COLORS.length], width: 1.5 })),
+        ...this.sloNames.map((name) => ({ label: `SLO ${name}`, stroke: SLO_COLOR, dash: [6, 4], width: 1 })),
+      ],
+      axes: [{}, { size: 50 }],
+    };
+    this.plot = new uPlot(opts, this.data, this.el);
+  }
+
+  width() {
+    return Math.max(280, this.el.clientWidth || this.el.parentElement.clientWidth - 20);
+  }
+
+  setSlo(targets) {
+    this.slo = this.sloNames.map((name) => {
+      const v = targets ? targets[name] : null;
+      return v === null || v === undefined ? null : v * this.sloScale;
+    });
+  }
+
+  append(points) {
+    const d = this.data;
+    for (const p of points) {
+      d[0].push(p.t);
+      this.series.forEach(([, pick], i) => d[1 + i].push(pick(p)));
+      this.slo.forEach((v, i) => d[1 + this.series.length + i].push(v));
+    }
+    const extra = d[0].length - KEEP;
+    if (extra > 0) d.forEach((col) => col.splice(0, extra));
+    this.plot.setData(d);
+    this.el.dataset.points = String(d[0].length);
+    // values seen on screen, for people and for the browser test
+    const seen = this.series.map((_, i) => d[1 + i].filter((v) => v !== null && v > 0).length);
+    this.el.dataset.nonzero = String(seen.reduce((a, b) => a + b, 0));
+    this.el.dataset.slo = this.slo.filter((v) => v !== null).join(",");
+  }
+
+  resize() {
+    this.plot.setSize({ width: this.width(), height: 200 });
+  }
+}
+
+export function makeCharts() {
+  const charts = {};
+  for (const [name, [id, series, slo, scale]] of Object.entries(SPECS)) {
+    charts[name] = new Chart(id, series, slo, scale);
+  }
+  window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+  return charts;
+}

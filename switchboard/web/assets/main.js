@@ -1,0 +1,178 @@
+// The dashboard: sign in, poll the summary (every 2 s while the tab is visible), draw it.
+
+import { AuthError, getJson, saveKey, savedKey } from "./api.js";
+import { makeCharts } from "./charts.js";
+import { initPlayground, setModels } from "./playground.js";
+
+const SUMMARY_EVERY_MS = 2000;
+const SPEND_EVERY_MS = 10000;
+const REASON = "switchboard.signedOutReason";
+const $ = (id) => document.getElementById(id);
+
+let charts = null;
+let lastT = null;
+let timers = [];
+
+function ms(v) {
+  if (v === null || v === undefined) return "–";
+  return v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 1 : 0)} ms`;
+}
+
+function pct(v) {
+  return v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)}%`;
+}
+
+function usd(v) {
+  return `$${Number(v || 0).toFixed(6)}`;
+}
+
+function cell(text, cls) {
+  const td = document.createElement("td");
+  if (cls) {
+    const span = document.createElement("span");
+    span.className = `badge ${cls}`;
+    span.textContent = text;
+    td.append(span);
+  } else {
+    td.textContent = text;
+  }
+  return td;
+}
+
+function fillTable(id, rows) {
+  $(id).tBodies[0].replaceChildren(
+    ...rows.map((cells) => {
+      const tr = document.createElement("tr");
+      tr.append(...cells);
+      return tr;
+    }),
+  );
+}
+
+function showTiles(s) {
+  const c = s.current;
+  $("tile-rps").textContent = c.rps.toFixed(2);
+  $("tile-p50").textContent = ms(c.latency_ms.p50);
+  $("tile-p95").textContent = ms(c.latency_ms.p95);
+  $("tile-p99").textContent = ms(c.latency_ms.p99);
+  $("tile-ttft").textContent = ms(c.ttft_ms.p50);
+  $("tile-errors").textContent = pct(c.error_rate);
+  $("tile-cache").textContent = pct(c.cache_hit_rate);
+  $("tile-active").textContent = String(s.active_requests);
+  $("tile-total").textContent = String(s.requests_total);
+}
+
+function showDeployments(deployments) {
+  fillTable("deployments", deployments.map((d) => [
+    cell(d.id), cell(d.model), cell(d.provider), cell(d.breaker.replace("_", "-"), d.breaker),
+    cell(d.ready ? "yes" : "no", d.ready ? "yes" : "no"), cell(String(d.in_flight)),
+    cell(ms(d.latency_ewma_ms)),
+  ]));
+}
+
+function showLocalSpend(s) {
+  if (s.keys_enabled) return; // the usage store has it, per key and model
+  $("spend-model-note").textContent = "This replica, since it started (API keys are off).";
+  $("spend-key-note").textContent = "API keys are off: no spend per key.";
+  fillTable("spend-model", Object.entries(s.spend_by_model).map(([model, cost]) => [
+    cell(model), cell("–"), cell("–"), cell(usd(cost)),
+  ]));
+}
+
+async function pollSpend() {
+  const today = new Date().toISOString().slice(0, 10);
+  const [byModel, byKey] = await Promise.all([
+    getJson(`/admin/usage?since=${today}&group_by=model`),
+    getJson(`/admin/usage?since=${today}&group_by=key`),
+  ]);
+  const tokens = (r) => String(r.prompt_tokens + r.completion_tokens);
+  $("spend-model-note").textContent = `Today (UTC), all replicas: $${byModel.total.cost_usd}`;
+  $("spend-key-note").textContent = `Today (UTC), ${byKey.data.length} keys`;
+  fillTable("spend-model", byModel.data.map((r) => [
+    cell(r.model), cell(String(r.requests)), cell(tokens(r)), cell(usd(r.cost_usd)),
+  ]));
+  const top = [...byKey.data].sort((a, b) => b.cost_usd - a.cost_usd).slice(0, 20);
+  fillTable("spend-key", top.map((r) => [
+    cell(r.key_id), cell(r.tenant), cell(String(r.requests)), cell(tokens(r)), cell(usd(r.cost_usd)),
+  ]));
+}
+
+async function pollSummary() {
+  const query = lastT === null ? "" : `?since=${lastT}`;
+  const s = await getJson(`/dashboard/api/summary${query}`);
+  if (!charts) charts = makeCharts();
+  for (const chart of Object.values(charts)) {
+    chart.setSlo(s.slo);
+    chart.append(s.series);
+  }
+  if (s.series.length) lastT = s.series[s.series.length - 1].t;
+  showTiles(s);
+  showDeployments(s.deployments);
+  showLocalSpend(s);
+  setModels(s.models);
+  $("status").textContent = `live · updated ${new Date().toLocaleTimeString()}`;
+  $("board").dataset.polls = String(Number($("board").dataset.polls || 0) + 1);
+  return s;
+}
+
+function every(ms, job) {
+  const run = () => {
+    if (document.hidden) return; // a hidden tab costs the gateway nothing
+    job().catch(onFailure);
+  };
+  timers.push(setInterval(run, ms));
+}
+
+function onFailure(err) {
+  if (err instanceof AuthError) return signOut(err.message);
+  $("status").textContent = `error: ${err.message}`;
+}
+
+// Back to the login form; a signed-in page reloads so that none of its data stays in the DOM.
+function signOut(message) {
+  timers.forEach(clearInterval);
+  timers = [];
+  saveKey("");
+  if (!$("board").hidden) {
+    sessionStorage.setItem(REASON, message || "");
+    location.reload();
+    return;
+  }
+  $("logout").hidden = true;
+  $("login").hidden = false;
+  $("status").textContent = "signed out";
+  $("login-error").textContent = message || sessionStorage.getItem(REASON) || "";
+  sessionStorage.removeItem(REASON);
+}
+
+async function start() {
+  let first;
+  try {
+    first = await pollSummary();
+  } catch (err) {
+    if (err instanceof AuthError) {
+      return signOut(savedKey() ? `That key was refused: ${err.message}` : "");
+    }
+    return onFailure(err);
+  }
+  $("login").hidden = true;
+  $("board").hidden = false;
+  $("logout").hidden = !savedKey();
+  charts && Object.values(charts).forEach((c) => c.resize());
+  every(SUMMARY_EVERY_MS, pollSummary);
+  if (first.keys_enabled) {
+    pollSpend().catch(onFailure);
+    every(SPEND_EVERY_MS, pollSpend);
+  }
+}
+
+$("login-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  saveKey($("admin-key").value.trim());
+  $("admin-key").value = "";
+  $("login-error").textContent = "";
+  start();
+});
+$("logout").addEventListener("click", () => signOut(""));
+initPlayground();
+start();
