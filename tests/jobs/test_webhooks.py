@@ -54,9 +54,16 @@ def receiver(background: BackgroundLoop, status: int) -> Iterator[tuple[Receiver
 
 
 def _settings(tmp_path: Path, upstream: MockUpstream, **kw: Any) -> Settings:
-    return Settings(catalogue=mock_catalogue(upstream), database_url=f"sqlite:///{tmp_path / 'j.db'}",
-                    jobs_poll_s=0.2, webhook_secret=SECRET, webhook_allow_private=True,
-                    webhook_backoff_s=0.1, webhook_max_attempts=3, **kw)  # fmt: skip
+    return Settings(
+        catalogue=mock_catalogue(upstream),
+        database_url=f"sqlite:///{tmp_path / 'j.db'}",
+        jobs_poll_s=0.2,
+        webhook_secret=SECRET,
+        webhook_allow_private=True,
+        webhook_backoff_s=0.1,
+        webhook_max_attempts=3,
+        **kw,
+    )
 
 
 def _job(callback: str) -> dict[str, Any]:
