@@ -85,6 +85,37 @@ class TierModels(BaseModel):
         return self
 
 
+CacheLayer = Literal["exact", "semantic"]
+
+
+def _exact_layer() -> list[CacheLayer]:
+    return ["exact"]
+
+
+class CacheConfig(BaseModel):
+    """A model's reply cache (switchboard/cache/): exact, then semantic by embedding similarity.
+
+    Off unless a model (or the catalogue's `cache:` default) has this block: a gateway that
+    answers from memory must be asked to. `enabled: false` switches one model off again.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    layers: list[CacheLayer] = Field(
+        default_factory=_exact_layer, description="semantic: embeds the last user message"
+    )
+    threshold: float = Field(0.9, gt=0, le=1, description="semantic: least cosine similarity")
+    guard: bool = Field(True, description="semantic: refuse pairs differing in numbers, names...")
+    ttl_s: int = Field(3600, ge=1, description="an entry's life; a hit never extends it")
+    max_temperature: float = Field(0.3, ge=0, description="hotter requests are not cached")
+    tools: bool = Field(False, description="cache requests that offer tools")
+    response_format: bool = Field(False, description="cache requests with a response_format")
+    scope: Literal["tenant", "global"] = Field(
+        "tenant", description="tenant: entries never cross tenants; global: shared by all"
+    )
+
+
 class ModelConfig(BaseModel):
     """A public model name, the deployments behind it and the models to fall back to.
 
@@ -104,6 +135,7 @@ class ModelConfig(BaseModel):
         description="drop request parameters a deployment cannot honour (named in the "
         "x-switchboard-dropped-params header) instead of answering 400",
     )
+    cache: CacheConfig | None = None  # None: the catalogue's default (off if none)
 
     @model_validator(mode="after")
     def _deployments_or_router(self) -> ModelConfig:
@@ -163,6 +195,7 @@ class Catalogue(BaseModel):
     slos: list[SloConfig] | None = Field(
         None, description="unset: one objective per model with the default targets"
     )
+    cache: CacheConfig | None = None  # the cache policy of models that set none
 
     @model_validator(mode="after")
     def _check_names(self) -> Catalogue:
@@ -334,6 +367,12 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = Field(10.0, gt=0, description="one callback delivery")
     webhook_max_attempts: int = Field(6, ge=1, description="deliveries before callback failed")
     webhook_backoff_s: float = Field(2.0, ge=0, description="first retry delay, then doubled")
+    cache_max_entries: int = Field(
+        100_000, ge=1, description="reply cache in-process: entries kept (least recent out)"
+    )
+    cache_max_bytes: int = Field(
+        256 * 1024 * 1024, ge=1024, description="reply cache in-process: bytes of replies kept"
+    )
     catalogue: Catalogue | None = Field(None, description="set directly by tests and embedders")
 
     @property

@@ -8,6 +8,8 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from switchboard.cache.reply_cache import ReplyCache
+from switchboard.cache.setup import reply_cache
 from switchboard.config import Catalogue, Price, Settings
 from switchboard.observability.events import EventBus
 from switchboard.observability.live import LiveStats
@@ -18,6 +20,7 @@ from switchboard.observability.usage import UsageRecorder
 from switchboard.pipeline.account import AccountStage
 from switchboard.pipeline.auth import Authenticator, AuthStage
 from switchboard.pipeline.build import Stages, build_internal_pipeline, build_pipeline
+from switchboard.pipeline.cache import CacheStage
 from switchboard.pipeline.call import CallStage
 from switchboard.pipeline.internal import InternalCalls
 from switchboard.pipeline.limits import LimitsStage
@@ -181,6 +184,7 @@ class Gateway:
     slo: SloBoard | None = None  # objectives, their buckets and the /admin/slo report
     jobs: JobEngine | None = None  # background jobs; None: off (see Settings.jobs_on)
     live: LiveStats = field(default_factory=LiveStats)  # the dashboard's last minutes
+    cache: ReplyCache | None = None  # the reply cache; None: no model caches
 
     @classmethod
     def build(cls, settings: Settings) -> Gateway:
@@ -226,6 +230,7 @@ class Gateway:
         if settings.auth_required and authenticator is not None:
             auth = AuthStage(authenticator)
         conversations = conversation_store(settings, backbone)
+        cache = reply_cache(settings, catalogue, backbone, metrics.cache)
         stages = Stages(
             record=RecordStage(bus),
             auth=auth,
@@ -239,12 +244,14 @@ class Gateway:
                 if limits is not None and quotas
                 else None,
             ),
+            cache=CacheStage(cache, route.first_price, metrics.cache) if cache else None,
         )
         internal.bind(build_internal_pipeline(stages))
         gateway = cls(
             settings, catalogue, providers, metrics, bus, route, board, keys, limits, usage,
             limits_stage, build_pipeline(stages), conversations, internal, authenticator,
             backbone, _slo_board(catalogue, bus, backbone), _job_engine(settings), live,
+            cache=cache,
         )  # fmt: skip
         if gateway.jobs is not None:
             gateway.jobs.bind(gateway)
@@ -282,6 +289,8 @@ class Gateway:
         if self.keys is not None:
             await self.keys.aclose()
         await self.conversations.aclose()
+        if self.cache is not None:
+            await self.cache.aclose()
         if self.backbone is not None:
             await self.backbone.aclose()
 

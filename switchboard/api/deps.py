@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 
+from switchboard.cache.facts import CacheFacts, directive_from_headers
 from switchboard.domain import ChatRequest, EmbeddingRequest
 from switchboard.gateway import Gateway
 from switchboard.pipeline.auth import credential_from_headers
@@ -53,5 +54,9 @@ def request_context(
         request_id=state.get("request_id"),
         started=state.get("started"),
     )
+    headers = conn.headers
+    control, ours = headers.get("cache-control"), headers.get("x-switchboard-cache")
+    if control is not None or ours is not None:
+        ctx.cache = CacheFacts(directive_from_headers(control, ours))
     state["ctx"] = ctx
     return ctx

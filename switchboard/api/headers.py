@@ -1,5 +1,6 @@
 """The response headers that say what the pipeline decided, rendered from the context's typed
-fields: who served (`x-switchboard-deployment`, attempts, tier) and OpenAI's `x-ratelimit-*`."""
+fields: who served (`x-switchboard-deployment`, attempts, tier), OpenAI's `x-ratelimit-*`, and
+whether the reply came from the cache (`x-switchboard-cache`, `x-switchboard-cache-similarity`)."""
 
 from __future__ import annotations
 
@@ -46,4 +47,9 @@ def context_headers(ctx: RequestContext) -> list[tuple[bytes, bytes]]:
     if ctx.ratelimit is not None:
         for name, value in ratelimit_headers(ctx.ratelimit).items():
             out.append((name.encode(), value.encode("latin-1")))
+    cache = ctx.cache
+    if cache is not None and cache.outcome is not None:
+        out.append((b"x-switchboard-cache", cache.outcome.encode()))
+        if cache.similarity is not None:
+            out.append((b"x-switchboard-cache-similarity", f"{cache.similarity:.4f}".encode()))
     return out

@@ -40,6 +40,9 @@ class RequestFinished:
     limit: str | None = None  # a refusal by the key's limits: rpm, tpm, concurrency or budget
     trace_id: str | None = None
     in_pipeline: bool = True  # False: refused (or answered) before the pipeline, e.g. a 401
+    cache: str | None = None  # hit-exact, hit-semantic, miss, bypass; None: no cache policy
+    saved_tokens: int = 0  # a cache hit: the tokens its stored reply cost when it was made
+    saved_usd: float = 0.0  # ... priced at the deployment the route would have picked first
 
 
 class Subscriber(Protocol):

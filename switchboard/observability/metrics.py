@@ -8,6 +8,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from switchboard.observability.cache_metrics import CacheMetrics
 from switchboard.observability.circuits import CircuitWatch
 from switchboard.observability.events import RequestFinished
 
@@ -85,6 +86,7 @@ class Metrics:
             registry=r,
         )
         self._add_deployment_families()
+        self.cache = CacheMetrics(r)
 
     def _add_deployment_families(self) -> None:
         """Series by serving deployment and provider, and the attempts and refusals."""
@@ -170,6 +172,8 @@ class Metrics:
             series.cost.inc(event.cost_usd)
         if event.truncated:
             self.truncated.labels(event.model).inc()
+        if event.cache is not None:
+            self.cache.finished(event, model)
 
     def _by_deployment(self, event: RequestFinished) -> None:
         labels = (event.endpoint, event.model, event.deployment or "", event.provider or "")

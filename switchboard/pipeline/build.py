@@ -8,6 +8,7 @@ from functools import partial
 from switchboard.domain import Reply
 from switchboard.pipeline.account import AccountStage
 from switchboard.pipeline.auth import AuthStage
+from switchboard.pipeline.cache import CacheStage
 from switchboard.pipeline.call import CallStage
 from switchboard.pipeline.context import RequestContext
 from switchboard.pipeline.limits import LimitsStage
@@ -39,6 +40,7 @@ class Stages:
     route: RouteStage
     account: AccountStage
     call: CallStage
+    cache: CacheStage | None = None  # None: no model caches
 
 
 def build_pipeline(s: Stages) -> Next:
@@ -49,7 +51,7 @@ def build_pipeline(s: Stages) -> Next:
             s.auth,  # credential -> ctx.key, model permission (401 / 403)
             s.memory,  # a stored conversation's history in, the finished exchange out
             s.limits,  # budget, rpm/tpm, concurrency: reserved now, settled at the end (402/429)
-            # the cache stage slots in here
+            s.cache,  # a stored reply (exact, then semantic), or keep the complete one
             s.route,  # model name (-> complexity tier) -> ordered deployment plan
             s.account,  # the one accountant: ctx.usage, ctx.reply, first-token time
             s.call,  # try the plan with retries and failover

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from switchboard.domain import ChatRequest, EmbeddingRequest, Usage
 
 if TYPE_CHECKING:
+    from switchboard.cache.facts import CacheFacts
     from switchboard.config import DeploymentConfig
     from switchboard.keys.models import ApiKey
     from switchboard.limits.types import Decision
@@ -54,6 +55,7 @@ class RequestContext:
     reply: ReplyAssembler | None = None  # a stream's reply as assembled by the accountant
     trace: RequestTrace | None = None  # set by the record stage: trace and upstream attempts
     recorded: bool = False  # the record stage took this request (it writes its one log line)
+    cache: CacheFacts | None = None  # the client's cache directive and the cache's outcome
 
     @property
     def model(self) -> str:

@@ -106,12 +106,15 @@ class RecordStage:
         deployment = ctx.deployment
         price = deployment.price if deployment is not None else None
         trace = ctx.trace
+        cache = ctx.cache
+        hit = cache is not None and cache.hit
+        saved = cache.saved if cache is not None and cache.saved is not None else None
         self._bus.finished(
             RequestFinished(
                 request_id=ctx.request_id,
                 endpoint=ctx.endpoint,
                 # an unrouted name is client text: keep it out of metric labels
-                model=ctx.model if deployment is not None else "unknown",
+                model=ctx.model if deployment is not None or hit else "unknown",
                 deployment=deployment.id if deployment is not None else None,
                 status=status,
                 outcome=outcome,
@@ -133,5 +136,8 @@ class RecordStage:
                 failovers=trace.failovers if trace is not None else 0,
                 limit=limit,
                 trace_id=trace.span.trace_id if trace is not None else None,
+                cache=cache.outcome if cache is not None else None,
+                saved_tokens=saved.total_tokens if saved is not None else 0,
+                saved_usd=cache.saved_usd if cache is not None else 0.0,
             )
         )

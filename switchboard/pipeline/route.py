@@ -6,7 +6,7 @@ import random
 from collections.abc import Mapping
 from typing import Protocol
 
-from switchboard.config import Catalogue, ModelConfig
+from switchboard.config import Catalogue, ModelConfig, Price
 from switchboard.domain import ChatRequest, Message, Reply
 from switchboard.errors import (
     InvalidRequest,
@@ -21,6 +21,8 @@ from switchboard.routing.complexity import ComplexityClassifier, Tier
 from switchboard.routing.health import HealthBoard
 from switchboard.routing.llm_classifier import AskModel, LlmClassifier
 from switchboard.routing.plan import Candidate
+
+_TIERS = ("simple", "moderate", "complex")
 
 
 class TierClassifier(Protocol):
@@ -82,6 +84,19 @@ class RouteStage:
             f"every deployment of model {model.name!r} is failing; try again shortly",
             retry_after=1,
         )
+
+    def first_price(self, name: str, tier: str | None = None) -> Price | None:
+        """The price of the deployment a request for `name` (in `tier`, for a router model)
+        would try first now: what a cache hit saved is priced there."""
+        model = self._models.get(name)
+        if model is not None and model.router is not None:
+            model = self._models.get(getattr(model.router, tier)) if tier in _TIERS else None
+        if model is None or not model.deployments:
+            return None
+        try:
+            return self.plan(model)[0].deployment.price
+        except NoHealthyDeployment:
+            return model.deployments[0].price
 
     async def _tier_model(self, ctx: RequestContext, model: ModelConfig) -> ModelConfig:
         if model.router is None:

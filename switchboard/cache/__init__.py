@@ -1,0 +1,1 @@
+"""The reply cache: exact and semantic layers in front of the models (the cache stage)."""

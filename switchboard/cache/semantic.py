@@ -1,0 +1,85 @@
+"""The semantic layer: the last user message's embedding, searched among a scope's entries.
+
+A vector only points at an entry: every match is read back from the reply store and must have
+the same context key (system prompt, earlier turns, parameters) and pass the false-hit guard,
+so the index can be approximate, lag behind an invalidation, or be shared, without a wrong
+context or a cleared entry ever being served. A failing embedder or index fails open (a miss),
+logged and counted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from switchboard.embeddings.base import Embedder
+from switchboard.vectors.base import Match, VectorIndex
+
+log = logging.getLogger("switchboard.cache")
+CANDIDATES = 4  # neighbours read back per lookup: a context that lost its nearest still hits
+
+
+def namespace(scope: str, model: str) -> str:
+    return f"cache/{len(scope)}:{scope}/{model}"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    id: str
+    similarity: float
+
+
+class SemanticLayer:
+    def __init__(
+        self,
+        embedder: Embedder,
+        index: VectorIndex,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
+        self.embedder = embedder
+        self.index = index
+        self._on_error = on_error
+
+    async def find(self, scope: str, model: str, query: str, threshold: float) -> list[Candidate]:
+        """Entries whose stored question is at least `threshold` similar, best first."""
+        try:
+            vector = (await self.embedder.embed([query]))[0]
+        except Exception as exc:
+            self._failed("embedder", exc)
+            return []
+        try:
+            matches: list[Match] = await self.index.search(
+                namespace(scope, model), vector, CANDIDATES
+            )
+        except Exception as exc:
+            self._failed("vectors", exc)
+            return []
+        return [Candidate(m.id, m.score) for m in matches if m.score >= threshold]
+
+    async def add(self, scope: str, model: str, entry_id: str, query: str, ttl_s: float) -> None:
+        try:
+            vectors = await self.embedder.embed([query])
+        except Exception as exc:
+            self._failed("embedder", exc)
+            return
+        try:
+            await self.index.add(namespace(scope, model), [entry_id], vectors, ttl_s=ttl_s)
+        except Exception as exc:
+            self._failed("vectors", exc)
+
+    async def clear(self, scopes: list[str], models: list[str]) -> int:
+        dropped = 0
+        for scope in scopes:
+            for model in models:
+                dropped += await self.index.clear(namespace(scope, model))
+        return dropped
+
+    async def aclose(self) -> None:
+        await self.index.aclose()
+        await self.embedder.aclose()
+
+    def _failed(self, part: str, exc: Exception) -> None:
+        log.warning("semantic cache: the %s failed (%s); a miss", part, type(exc).__name__)
+        if self._on_error is not None:
+            self._on_error(part)
