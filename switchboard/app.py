@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -29,6 +30,9 @@ from switchboard.api.openapi import install_openapi
 from switchboard.config import Settings
 from switchboard.gateway import Gateway
 
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+
 
 def tune_gc(threshold: int) -> None:
     """Move start-up objects out of the collector's sight and collect young objects less often.
@@ -43,12 +47,16 @@ def tune_gc(threshold: int) -> None:
     gc.set_threshold(threshold, 20, 20)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, tracer_provider: TracerProvider | None = None
+) -> FastAPI:
+    """The app; `tracer_provider` (OpenTelemetry SDK) receives the spans of an embedder's own
+    choosing, otherwise the OTEL_* variables decide (off by default)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        gateway = Gateway.build(settings)
+        gateway = Gateway.build(settings, tracer_provider)
         await gateway.start()
         app.state.gateway = gateway
         tune_gc(settings.gc_threshold)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ from switchboard.observability.live import LiveStats
 from switchboard.observability.metrics import Metrics
 from switchboard.observability.slo import SloTracker, objectives_of
 from switchboard.observability.slo_share import RedisShare, SloBoard
+from switchboard.observability.spans import Tracing, provider_from_env
 from switchboard.observability.usage import UsageRecorder
 from switchboard.pipeline.account import AccountStage
 from switchboard.pipeline.auth import Authenticator, AuthStage
@@ -37,6 +39,8 @@ from switchboard.routing.retry import RetryPolicy
 from switchboard.stores.conversations import ConversationStore, InMemoryConversationStore
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+
     from switchboard.jobs.engine import JobEngine
     from switchboard.keys.store import KeyStore
     from switchboard.limits.backends import LimitBackends
@@ -163,6 +167,14 @@ def _job_engine(settings: Settings) -> JobEngine | None:
     return JobEngine.build(settings)
 
 
+def _tracing(provider: TracerProvider | None) -> Tracing | None:
+    """Spans into the embedder's provider, else into the exporters OTEL_* asks for, else off."""
+    if provider is not None:
+        return Tracing(provider, owned=False)
+    built = provider_from_env(os.environ)
+    return Tracing(built, owned=True) if built is not None else None
+
+
 @dataclass
 class Gateway:
     settings: Settings
@@ -185,9 +197,10 @@ class Gateway:
     jobs: JobEngine | None = None  # background jobs; None: off (see Settings.jobs_on)
     live: LiveStats = field(default_factory=LiveStats)  # the dashboard's last minutes
     cache: ReplyCache | None = None  # the reply cache; None: no model caches
+    tracing: Tracing | None = None  # OpenTelemetry spans; None: tracing is off
 
     @classmethod
-    def build(cls, settings: Settings) -> Gateway:
+    def build(cls, settings: Settings, tracer_provider: TracerProvider | None = None) -> Gateway:
         catalogue = settings.load_catalogue()
         providers = {
             d.id: build_provider(d, settings) for m in catalogue.models for d in m.deployments
@@ -231,8 +244,9 @@ class Gateway:
             auth = AuthStage(authenticator)
         conversations = conversation_store(settings, backbone)
         cache = reply_cache(settings, catalogue, backbone, metrics.cache)
+        tracing = _tracing(tracer_provider)
         stages = Stages(
-            record=RecordStage(bus),
+            record=RecordStage(bus, tracing),
             auth=auth,
             memory=MemoryStage(conversations),
             limits=limits_stage,
@@ -245,6 +259,7 @@ class Gateway:
                 else None,
             ),
             cache=CacheStage(cache, route.first_price, metrics.cache) if cache else None,
+            tracing=tracing,
         )
         internal.bind(build_internal_pipeline(stages))
         gateway = cls(
@@ -252,6 +267,7 @@ class Gateway:
             limits_stage, build_pipeline(stages), conversations, internal, authenticator,
             backbone, _slo_board(catalogue, bus, backbone), _job_engine(settings), live,
             cache=cache,
+            tracing=tracing,
         )  # fmt: skip
         if gateway.jobs is not None:
             gateway.jobs.bind(gateway)
@@ -293,6 +309,8 @@ class Gateway:
             await self.cache.aclose()
         if self.backbone is not None:
             await self.backbone.aclose()
+        if self.tracing is not None:
+            await asyncio.to_thread(self.tracing.shutdown)
 
     def readiness(self) -> dict[str, bool]:
         """Each deployment's readiness; the gateway is ready when every one is."""

@@ -13,7 +13,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchboard.api.headers import context_headers
 from switchboard.observability.request_log import outside_pipeline
-from switchboard.observability.trace import TraceParent, incoming_trace
+from switchboard.observability.trace import (
+    CallerTags,
+    TraceParent,
+    incoming_caller,
+    incoming_trace,
+)
 from switchboard.pipeline.context import new_request_id
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -54,6 +59,7 @@ class RequestIdMiddleware:
         state["started"] = started
         parent = TraceParent.parse(traceparent)
         token = incoming_trace.set(parent)
+        caller_token = incoming_caller.set(CallerTags.from_headers(scope["headers"]))
         try:
             if scope["type"] == "websocket":
                 _take_query_key(scope, state)
@@ -62,6 +68,7 @@ class RequestIdMiddleware:
                 await self._http(scope, receive, send, state)
         finally:
             incoming_trace.reset(token)
+            incoming_caller.reset(caller_token)
 
     async def _http(
         self, scope: Scope, receive: Receive, send: Send, state: dict[str, Any]

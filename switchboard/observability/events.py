@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from switchboard.domain import Usage
+from switchboard.observability.trace import CallerTags
 
 log = logging.getLogger("switchboard.events")
 
@@ -43,6 +44,7 @@ class RequestFinished:
     cache: str | None = None  # hit-exact, hit-semantic, miss, bypass; None: no cache policy
     saved_tokens: int = 0  # a cache hit: the tokens its stored reply cost when it was made
     saved_usd: float = 0.0  # ... priced at the deployment the route would have picked first
+    caller: CallerTags | None = None  # the caller's own session, user and trace ids
 
 
 class Subscriber(Protocol):

@@ -21,6 +21,7 @@ def _ms(seconds: float | None) -> float | None:
 def request_fields(event: RequestFinished) -> dict[str, object]:
     """The line's fields, in a stable order; None values are left out by the formatters."""
     usage = event.usage
+    caller = event.caller
     model = event.model
     if model == "unknown" and event.requested_model:
         model = event.requested_model[:_MAX_MODEL_CHARS]
@@ -50,6 +51,9 @@ def request_fields(event: RequestFinished) -> dict[str, object]:
         "ttft_ms": _ms(event.ttft_s),
         "overhead_ms": _ms(event.overhead_s),
         "truncated": event.truncated or None,
+        "session_id": caller.session_id if caller else None,
+        "user_id": caller.user_id if caller else None,
+        "client_trace_id": caller.trace_id if caller else None,
     }
 
 

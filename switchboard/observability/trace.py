@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import random
 import re
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 log = logging.getLogger("switchboard.upstream")
 
@@ -56,6 +58,73 @@ class TraceParent:
         return f"00-{self.trace_id}-{self.span_id}-{self.flags}"
 
 
+_MAX_TAG_CHARS = 128
+_SESSION_SUFFIX, _USER_SUFFIX = b"-session-id", b"-user-id"
+
+
+def clean_tag(value: object) -> str | None:
+    """A caller's session, user or trace id as we keep it: printable text, 128 chars at most."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return None
+    text = "".join(ch for ch in str(value)[:_MAX_TAG_CHARS] if ch.isprintable()).strip()
+    return text or None
+
+
+@dataclass(frozen=True, slots=True)
+class CallerTags:
+    """The caller's own trace and session metadata, kept on spans, log lines and usage rows:
+    Helicone-style `*-Session-Id` / `*-User-Id` headers and Langfuse-style `metadata`
+    (`trace_id`, `session_id`, `user`) or OpenAI's `user` in the body."""
+
+    session_id: str | None = None
+    user_id: str | None = None
+    trace_id: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.session_id or self.user_id or self.trace_id)
+
+    def over(self, other: CallerTags | None) -> CallerTags:
+        """These tags, completed by `other` where they have none."""
+        if other is None:
+            return self
+        return CallerTags(
+            self.session_id or other.session_id,
+            self.user_id or other.user_id,
+            self.trace_id or other.trace_id,
+        )
+
+    @classmethod
+    def from_headers(cls, headers: Iterable[tuple[bytes, bytes]]) -> CallerTags | None:
+        session = user = None
+        for name, value in headers:
+            if session is None and name.endswith(_SESSION_SUFFIX):
+                session = clean_tag(value.decode("latin-1"))
+            elif user is None and name.endswith(_USER_SUFFIX):
+                user = clean_tag(value.decode("latin-1"))
+        return cls(session, user) if session or user else None
+
+    @classmethod
+    def from_body(cls, params: Mapping[str, Any]) -> CallerTags | None:
+        metadata = params.get("metadata")
+        meta: Mapping[str, Any] = metadata if isinstance(metadata, Mapping) else {}
+        tags = cls(
+            clean_tag(meta.get("session_id")),
+            clean_tag(meta.get("user") or meta.get("user_id") or params.get("user")),
+            clean_tag(meta.get("trace_id")),
+        )
+        return tags or None
+
+
+class AttemptSpans(Protocol):
+    """Spans of the upstream attempts (observability/spans.py), when tracing is on."""
+
+    def start(self, deployment: str, attempt: int) -> TraceParent: ...
+
+    def failed(self, reason: str, status: int | None) -> None: ...
+
+    def finish(self, attributes: dict[str, Any]) -> None: ...
+
+
 @dataclass(slots=True)
 class RequestTrace:
     """What one request's upstream attempts carry and leave behind: its id, its span, and
@@ -67,6 +136,9 @@ class RequestTrace:
     last_failure: str | None = None
     retries: int = 0
     failovers: int = 0
+    spans: AttemptSpans | None = None  # None: tracing is off
+    caller: CallerTags | None = None
+    otel: Any = None  # the request's OpenTelemetry span, when tracing is on
 
     def attempt(self, deployment: str) -> list[tuple[str, str]]:
         """Note an attempt about to start; the headers that tell the upstream who asks."""
@@ -91,10 +163,9 @@ class RequestTrace:
                     },
                 )
         self.tried.append(deployment)
-        return [
-            ("x-request-id", self.request_id),
-            ("traceparent", self.span.child().header()),
-        ]
+        spans = self.spans
+        parent = spans.start(deployment, next_attempt) if spans is not None else self.span.child()
+        return [("x-request-id", self.request_id), ("traceparent", parent.header())]
 
     def failed(self, deployment: str, status: int | None, reason: str) -> None:
         """Note (and log) an attempt that failed: an error status or a network failure."""
@@ -103,6 +174,8 @@ class RequestTrace:
         if status is not None:
             fields["upstream_status"] = status
         log.warning("upstream failure", extra={"fields": fields})
+        if self.spans is not None:
+            self.spans.failed(reason, status)
 
     def _fields(self, deployment: str, reason: str | None, attempt: int) -> dict[str, object]:
         return {
@@ -116,5 +189,7 @@ class RequestTrace:
 
 # The caller's traceparent, set by the request-id middleware for the HTTP request.
 incoming_trace: ContextVar[TraceParent | None] = ContextVar("incoming_trace", default=None)
+# The caller's session and user headers, set by the same middleware.
+incoming_caller: ContextVar[CallerTags | None] = ContextVar("incoming_caller", default=None)
 # The request being served, set by the record stage while the pipeline runs.
 current_request: ContextVar[RequestTrace | None] = ContextVar("current_request", default=None)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from switchboard.domain import Reply
+from switchboard.observability.spans import TracedStage, Tracing
 from switchboard.pipeline.account import AccountStage
 from switchboard.pipeline.auth import AuthStage
 from switchboard.pipeline.cache import CacheStage
@@ -22,11 +23,14 @@ async def _end_of_chain(ctx: RequestContext) -> Reply:
     raise RuntimeError("the pipeline ended without a stage answering")
 
 
-def chain(stages: list[Stage | None]) -> Next:
+def chain(stages: list[Stage | None], tracing: Tracing | None = None) -> Next:
     """Wrap the stages around each other, the first in the list outermost (like Starlette);
-    a None is a stage switched off by configuration."""
+    a None is a stage switched off by configuration. With tracing on, each stage after the
+    record stage (whose span is the request's) runs in a span of its own."""
     handler: Next = _end_of_chain
     for stage in reversed([s for s in stages if s is not None]):
+        if tracing is not None and not isinstance(stage, RecordStage):
+            stage = TracedStage(stage, tracing.tracer)
         handler = partial(stage, call_next=handler)
     return handler
 
@@ -41,6 +45,7 @@ class Stages:
     account: AccountStage
     call: CallStage
     cache: CacheStage | None = None  # None: no model caches
+    tracing: Tracing | None = None  # OpenTelemetry spans per stage; None: tracing is off
 
 
 def build_pipeline(s: Stages) -> Next:
@@ -55,10 +60,11 @@ def build_pipeline(s: Stages) -> Next:
             s.route,  # model name (-> complexity tier) -> ordered deployment plan
             s.account,  # the one accountant: ctx.usage, ctx.reply, first-token time
             s.call,  # try the plan with retries and failover
-        ]
+        ],
+        s.tracing,
     )
 
 
 def build_internal_pipeline(s: Stages) -> Next:
     """The gateway's own calls (pipeline/internal.py): no key, no memory, no key limits."""
-    return chain([s.record, s.route, s.account, s.call])
+    return chain([s.record, s.route, s.account, s.call], s.tracing)

@@ -5,15 +5,29 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
-from switchboard.domain import ChatResponse, ChunkStream, EmbeddingResponse, Reply
+from opentelemetry import context as otel_context
+from opentelemetry import trace as otel_trace
+
+from switchboard.domain import ChatRequest, ChatResponse, ChunkStream, EmbeddingResponse, Reply
 from switchboard.errors import BudgetExceeded, RateLimited, SwitchboardError
 from switchboard.observability.events import EventBus, RequestFinished
 from switchboard.observability.request_log import RequestLog
+from switchboard.observability.spans import (
+    GENAI_PROVIDERS,
+    Tracing,
+    UpstreamSpans,
+    end_failed,
+    operation_name,
+    traceparent_of,
+)
 from switchboard.observability.trace import (
+    CallerTags,
     RequestTrace,
     TraceParent,
     current_request,
+    incoming_caller,
     incoming_trace,
 )
 from switchboard.pipeline.context import RequestContext
@@ -37,23 +51,59 @@ def limit_kind(ctx: RequestContext, exc: SwitchboardError) -> str | None:
     return "tpm" if decision is not None and decision.limit_tokens is not None else "rpm"
 
 
-def _open_trace(ctx: RequestContext) -> RequestTrace:
-    """A span of the caller's trace (or of the request this call is made for), else a new one."""
+def _caller(ctx: RequestContext, outer: RequestTrace | None) -> CallerTags | None:
+    """The caller's session/user/trace tags: headers first, then the body's metadata."""
+    if outer is not None:
+        return outer.caller  # an internal call made for a request keeps that request's tags
+    headers = incoming_caller.get()
+    body = (
+        CallerTags.from_body(ctx.request.params) if isinstance(ctx.request, ChatRequest) else None
+    )
+    return headers.over(body) if headers is not None else body
+
+
+def _open_trace(ctx: RequestContext, tracing: Tracing | None) -> RequestTrace:
+    """A span of the caller's trace (or of the request this call is made for), else a new one;
+    with tracing on, the request's OpenTelemetry span, whose ids the upstream then sees."""
     outer = current_request.get()
     parent = outer.span if outer is not None else incoming_trace.get()
-    span = parent.child() if parent is not None else TraceParent.new()
-    return RequestTrace(ctx.request_id, span)
+    caller = _caller(ctx, outer)
+    if tracing is None:
+        span = parent.child() if parent is not None else TraceParent.new()
+        return RequestTrace(ctx.request_id, span, caller=caller)
+    otel = tracing.start_request(ctx.endpoint, ctx.model, parent, caller)
+    otel.set_attribute("switchboard.request_id", ctx.request_id)
+    trail = RequestTrace(ctx.request_id, traceparent_of(otel), caller=caller, otel=otel)
+    trail.spans = UpstreamSpans(tracing, lambda deployment: _attempt_attributes(ctx, deployment))
+    return trail
+
+
+def _attempt_attributes(ctx: RequestContext, deployment: str) -> dict[str, Any]:
+    dep = ctx.deployment
+    attributes: dict[str, Any] = {
+        "gen_ai.operation.name": operation_name(ctx.endpoint),
+        "gen_ai.request.model": dep.model if dep is not None else ctx.model,
+        "switchboard.deployment": deployment,
+    }
+    if dep is not None:
+        attributes["gen_ai.provider.name"] = GENAI_PROVIDERS.get(dep.provider, dep.provider)
+    return attributes
 
 
 class RecordStage:
-    def __init__(self, bus: EventBus) -> None:
+    def __init__(self, bus: EventBus, tracing: Tracing | None = None) -> None:
         self._bus = bus
+        self._tracing = tracing
         bus.subscribe(RequestLog())
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Reply:
         ctx.recorded = True
-        ctx.trace = _open_trace(ctx)
+        ctx.trace = _open_trace(ctx, self._tracing)
         token = current_request.set(ctx.trace)
+        span = ctx.trace.otel
+        attached = None
+        if span is not None:
+            attached = otel_context.attach(otel_trace.set_span_in_context(span))
         self._bus.started(ctx.endpoint)
         try:
             reply = await call_next(ctx)
@@ -68,6 +118,8 @@ class RecordStage:
             raise
         finally:
             current_request.reset(token)
+            if attached is not None:
+                otel_context.detach(attached)
         if isinstance(reply, ChatResponse | EmbeddingResponse):
             self._publish(ctx, 200, "ok")
             return reply
@@ -109,6 +161,8 @@ class RecordStage:
         cache = ctx.cache
         hit = cache is not None and cache.hit
         saved = cache.saved if cache is not None and cache.saved is not None else None
+        if trace is not None and trace.otel is not None:
+            _end_spans(ctx, trace, status, outcome)
         self._bus.finished(
             RequestFinished(
                 request_id=ctx.request_id,
@@ -139,5 +193,32 @@ class RecordStage:
                 cache=cache.outcome if cache is not None else None,
                 saved_tokens=saved.total_tokens if saved is not None else 0,
                 saved_usd=cache.saved_usd if cache is not None else 0.0,
+                caller=trace.caller if trace is not None else None,
             )
         )
+
+
+def _end_spans(ctx: RequestContext, trace: RequestTrace, status: int, outcome: str) -> None:
+    """End the last attempt's span and the request's, with usage, response model and status."""
+    attributes: dict[str, Any] = {"http.response.status_code": status}
+    if ctx.deployment is not None:
+        attributes["gen_ai.response.model"] = ctx.deployment.model
+        attributes["switchboard.deployment"] = ctx.deployment.id
+        provider = ctx.deployment.provider
+        attributes["gen_ai.provider.name"] = GENAI_PROVIDERS.get(provider, provider)
+    if ctx.usage is not None:
+        attributes["gen_ai.usage.input_tokens"] = ctx.usage.prompt_tokens
+        attributes["gen_ai.usage.output_tokens"] = ctx.usage.completion_tokens
+    if trace.spans is not None and status < 400:
+        trace.spans.finish(attributes)
+    elif trace.spans is not None:
+        trace.spans.failed(outcome, None)
+    span = trace.otel
+    assert span is not None
+    span.set_attributes(attributes)
+    if status >= 500 or status == CLIENT_CLOSED:
+        end_failed(span, outcome)
+    else:
+        if status >= 400:
+            span.set_attribute("error.type", outcome)
+        span.end()

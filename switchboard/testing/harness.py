@@ -76,12 +76,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def run_gateway(background: BackgroundLoop, settings: Settings) -> Iterator[GatewayServer]:
+def run_gateway(
+    background: BackgroundLoop, settings: Settings, *, tracer_provider: Any = None
+) -> Iterator[GatewayServer]:
     """Start a real uvicorn server for `settings` and stop it afterwards."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
+    app = create_app(settings, tracer_provider=tracer_provider)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     serving: list[asyncio.Task[None]] = []
 
