@@ -21,6 +21,7 @@ from switchboard.api.dashboard_schema import DashboardSummary
 from switchboard.api.deps import gateway_of
 from switchboard.api.openai_routes import json_response
 from switchboard.api.openapi import ErrorEnvelope
+from switchboard.config import SloConfig
 from switchboard.gateway import Gateway
 from switchboard.observability.live import LiveStats
 
@@ -84,9 +85,27 @@ def _deployments(gateway: Gateway) -> list[dict[str, Any]]:
     return out
 
 
-def slo_targets(gateway: Gateway) -> dict[str, float | None]:
-    """The SLO lines the charts draw (none until SLO targets are configured)."""
-    return {}
+def _headline(objectives: list[SloConfig], default_model: str) -> SloConfig | None:
+    """The objective the charts draw: one for all traffic, else the default model's."""
+    for wanted in (("*", "*"), ("*", default_model)):
+        for objective in objectives:
+            if (objective.endpoint, objective.model) == wanted:
+                return objective
+    return objectives[0] if objectives else None
+
+
+def slo_targets(gateway: Gateway) -> dict[str, Any]:
+    """The SLO lines the charts draw, in ms (the tracker's objectives); {} when there is none."""
+    board = gateway.slo
+    objective = _headline(board.tracker.objectives, gateway.default_model) if board else None
+    if objective is None:
+        return {}
+    out: dict[str, Any] = {"objective": objective.id, "error_rate": objective.error_rate}
+    for metric, targets in (("latency", objective.latency_s), ("ttft", objective.ttft_s)):
+        for q in ("p50", "p95", "p99"):
+            seconds = targets.get(q)
+            out[f"{metric}_{q}_ms"] = seconds * 1000 if seconds is not None else None
+    return out
 
 
 @data.get(
@@ -114,6 +133,7 @@ async def dashboard_summary(
         "requests_total": live.requests_total,
         "active_requests": sum(h.in_flight for h in gateway.board.all()),
         "keys_enabled": gateway.keys is not None,
+        "admin_api": gateway.settings.master_key is not None,
         "series": live.series(since, window, history),
         "current": live.summary(int(now) - 1, window),
         "deployments": _deployments(gateway),

@@ -44,12 +44,15 @@ class CatalogueModel(_Open):
 
 
 class SloTargets(_Open):
-    """Targets the charts draw as lines; null where none is configured."""
+    """The targets of the objective the charts draw as lines (ms); absent when none."""
 
+    objective: str | None = None
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
     latency_p99_ms: float | None = None
+    ttft_p50_ms: float | None = None
     ttft_p95_ms: float | None = None
+    ttft_p99_ms: float | None = None
     error_rate: float | None = None
 
 
@@ -61,6 +64,7 @@ class DashboardSummary(_Open):
     requests_total: int
     active_requests: int
     keys_enabled: bool
+    admin_api: bool  # /admin/* exists (a master key is set): spend and SLO reports
     series: list[WindowPoint]
     current: WindowPoint
     deployments: list[DeploymentState]

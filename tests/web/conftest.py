@@ -81,7 +81,16 @@ def _catalogue(path: Path, upstream: ServiceProcess) -> Path:
             ],
         },
     ]
-    path.write_text(yaml.safe_dump({"default_model": "mock", "models": models}))
+    slos = [  # one objective over all traffic: the lines the charts draw
+        {
+            "name": "all",
+            "latency_s": {"p95": 0.25, "p99": 1.0},
+            "ttft_s": {"p95": 0.5},
+            "error_rate": 0.05,
+            "window_s": 60,
+        }
+    ]
+    path.write_text(yaml.safe_dump({"default_model": "mock", "models": models, "slos": slos}))
     return path
 
 

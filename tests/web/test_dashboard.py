@@ -89,6 +89,18 @@ def test_charts_follow_traffic(page: Any, web_gateway: Gateway, artifacts: Path)
     by_id = {row[0]: row for row in rows}
     assert by_id["mock-a"][3] == "closed" and by_id["down-a"][3] == "open"
 
+    # the objective's targets are the charts' dashed lines, and its report is a row
+    assert page.get_attribute("#chart-latency", "data-slo") == "250,1000"
+    assert page.get_attribute("#chart-ttft", "data-slo") == "500"
+    assert page.get_attribute("#chart-errors", "data-slo") == "5"
+    page.wait_for_function(
+        "() => document.getElementById('slo').innerText.includes('error_rate')", timeout=15_000
+    )
+    slo = page.eval_on_selector_all(
+        "#slo tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText))"
+    )
+    assert slo[0][0] == "all" and "error_rate" in slo[0][-1]  # 3 of 33 were 5xx: over 5%
+
     # spend by key and by model, from the usage store (its rows are written every second)
     page.wait_for_function(
         f"() => document.getElementById('spend-key').innerText.includes('{key_id}')", timeout=20_000

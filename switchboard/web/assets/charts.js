@@ -2,25 +2,26 @@
 
 const KEEP = 300; // points on screen: five minutes at one a second
 const COLORS = ["#0b62d6", "#9a6700", "#cf222e", "#1a7f37"];
-const SLO_COLOR = "#6b7480";
 
-// name: [element id, [series label, value from a point]..., SLO target name or null, scale]
+// name: [element id, [[series label, value from a point]...], [[SLO label, target name]...],
+//        options: scale of the targets (a rate drawn in %), log axis]
 const SPECS = {
-  rps: ["chart-rps", [["req/s", (p) => p.rps]], null],
+  rps: ["chart-rps", [["req/s", (p) => p.rps]], [], {}],
   latency: ["chart-latency", [
     ["p50", (p) => p.latency_ms.p50],
     ["p95", (p) => p.latency_ms.p95],
     ["p99", (p) => p.latency_ms.p99],
-  ], ["latency_p95_ms", "latency_p99_ms"]],
+  ], [["SLO p50", "latency_p50_ms"], ["SLO p95", "latency_p95_ms"], ["SLO p99", "latency_p99_ms"]],
+  { log: true }],
   ttft: ["chart-ttft", [
     ["p50", (p) => p.ttft_ms.p50],
     ["p95", (p) => p.ttft_ms.p95],
-  ], ["ttft_p95_ms"]],
+  ], [["SLO p50", "ttft_p50_ms"], ["SLO p95", "ttft_p95_ms"]], { log: true }],
   errors: ["chart-errors", [
     ["5xx %", (p) => pct(p.error_rate)],
     ["4xx %", (p) => pct(p.refused_rate)],
-  ], ["error_rate"], 100],
-  cache: ["chart-cache", [["hit %", (p) => pct(p.cache_hit_rate)]], null],
+  ], [["SLO 5xx %", "error_rate"]], { scale: 100 }],
+  cache: ["chart-cache", [["hit %", (p) => pct(p.cache_hit_rate)]], [], {}],
 };
 
 function pct(rate) {
@@ -28,24 +29,30 @@ function pct(rate) {
 }
 
 class Chart {
-  constructor(id, series, sloNames, sloScale) {
+  constructor(id, series, slo, options) {
     this.el = document.getElementById(id);
     this.series = series;
-    this.sloNames = sloNames || [];
-    this.sloScale = sloScale || 1;
+    this.sloNames = slo.map(([, name]) => name);
+    this.sloScale = options.scale || 1;
     this.slo = this.sloNames.map(() => null);
     this.data = [[], ...series.map(() => []), ...this.sloNames.map(() => [])];
+    // latency spans decades (a 1 ms answer under a 30 s target): a log axis shows both
+    const y = options.log
+      ? { distr: 3, log: 10 }
+      : { range: (u, min, max) => [0, Math.max(max || 0, 1) * 1.1] };
     const opts = {
       width: this.width(),
       height: 200,
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(max || 0, 1) * 1.1] } },
+      scales: { x: { time: true }, y },
       series: [
         {},
         ...series.map(([label], i) => ({ label, stroke: COLORS[i % COLORS.length], width: 1.5 })),
-        ...this.sloNames.map((name) => ({ label: `SLO ${name}`, stroke: SLO_COLOR, dash: [6, 4], width: 1 })),
+        ...slo.map(([label], i) => ({
+          label, stroke: COLORS[i % COLORS.length], dash: [6, 4], width: 1, alpha: 0.7,
+        })),
       ],
-      axes: [{}, { size: 50 }],
+      axes: [{}, { size: 60 }],
     };
     this.plot = new uPlot(opts, this.data, this.el);
   }
@@ -66,10 +73,11 @@ class Chart {
     for (const p of points) {
       d[0].push(p.t);
       this.series.forEach(([, pick], i) => d[1 + i].push(pick(p)));
-      this.slo.forEach((v, i) => d[1 + this.series.length + i].push(v));
     }
     const extra = d[0].length - KEEP;
     if (extra > 0) d.forEach((col) => col.splice(0, extra));
+    // a target is a flat line across the whole chart
+    this.slo.forEach((v, i) => (d[1 + this.series.length + i] = d[0].map(() => v)));
     this.plot.setData(d);
     this.el.dataset.points = String(d[0].length);
     // values seen on screen, for people and for the browser test
@@ -85,8 +93,8 @@ class Chart {
 
 export function makeCharts() {
   const charts = {};
-  for (const [name, [id, series, slo, scale]] of Object.entries(SPECS)) {
-    charts[name] = new Chart(id, series, slo, scale);
+  for (const [name, [id, series, slo, options]] of Object.entries(SPECS)) {
+    charts[name] = new Chart(id, series, slo, options);
   }
   window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
   return charts;

@@ -97,6 +97,34 @@ async function pollSpend() {
   ]));
 }
 
+function versus(actual, target, fmt) {
+  return `${fmt(actual)} / ${target === undefined || target === null ? "–" : fmt(target)}`;
+}
+
+function burn(rates) {
+  const f = (v) => (v === null || v === undefined ? "–" : v.toFixed(2));
+  return rates ? `${f(rates["5m"])} · ${f(rates["1h"])} · ${f(rates["6h"])}` : "–";
+}
+
+async function pollSlo() {
+  const report = await getJson("/admin/slo");
+  const sec = (v) => ms(v === null || v === undefined ? null : v * 1000);
+  $("slo-note").textContent = `Scope: ${report.scope} · generated ${report.generated_at}`;
+  fillTable("slo", report.objectives.map((o) => {
+    const firing = o.alerts.map((a) => `${a.severity}: ${a.objective}`).join(", ");
+    const state = firing || (o.ok ? "ok" : o.violations.map((v) => v.objective).join(", "));
+    return [
+      cell(o.name), cell(`${o.window_s} s`), cell(String(o.actual.requests)),
+      cell(versus(o.actual.latency_s.p95, o.targets.latency_s.p95, sec)),
+      cell(versus(o.actual.latency_s.p99, o.targets.latency_s.p99, sec)),
+      cell(versus(o.actual.ttft_s.p95, o.targets.ttft_s.p95, sec)),
+      cell(versus(o.actual.error_rate, o.targets.error_rate, pct)),
+      cell(burn(o.burn_rate.error_rate)),
+      cell(state, o.ok && !firing ? "ok" : "bad"),
+    ];
+  }));
+}
+
 async function pollSummary() {
   const query = lastT === null ? "" : `?since=${lastT}`;
   const s = await getJson(`/dashboard/api/summary${query}`);
@@ -160,7 +188,13 @@ async function start() {
   $("logout").hidden = !savedKey();
   charts && Object.values(charts).forEach((c) => c.resize());
   every(SUMMARY_EVERY_MS, pollSummary);
-  if (first.keys_enabled) {
+  if (first.admin_api) {
+    pollSlo().catch(onFailure);
+    every(SPEND_EVERY_MS, pollSlo);
+  } else {
+    $("slo-note").textContent = "No master key: the SLO report (/admin/slo) is off.";
+  }
+  if (first.admin_api && first.keys_enabled) {
     pollSpend().catch(onFailure);
     every(SPEND_EVERY_MS, pollSpend);
   }
