@@ -82,6 +82,7 @@ class LiveStats:
         self.horizon_s = horizon_s
         self._clock = clock
         self._slots: list[Second | None] = [None] * horizon_s
+        self._current = Second(-1)  # the slot being filled: most requests skip the ring look-up
         self.requests_total = 0
         self.cost_by_model: dict[str, float] = {}  # catalogue names (and "unknown"): bounded
         self.started_at = clock()
@@ -90,7 +91,10 @@ class LiveStats:
         pass
 
     def request_finished(self, event: RequestFinished) -> None:
-        sec = self._second(int(self._clock()))
+        sec = self._current
+        now = int(self._clock())
+        if sec.at != now:
+            sec = self._current = self._second(now)
         sec.requests += 1
         self.requests_total += 1
         status = event.status
@@ -104,10 +108,11 @@ class LiveStats:
             if event.ttft_s is not None:
                 index = bucket_of(event.ttft_s * 1000.0)
                 sec.ttft[index] = sec.ttft.get(index, 0) + 1
-        cache = getattr(event, "cache", None)  # the cache stage's outcome, once one runs
-        if cache is not None:
+        cache = event.cache  # hit-exact, hit-semantic, miss, bypass (not looked up) or None
+        if cache is not None and cache != "bypass":
             sec.cache_lookups += 1
-            sec.cache_hits += cache != "miss"
+            if cache != "miss":
+                sec.cache_hits += 1
         if event.cost_usd:
             sec.cost_usd += event.cost_usd
             spent = self.cost_by_model

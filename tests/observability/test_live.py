@@ -108,8 +108,14 @@ def test_old_seconds_are_overwritten_not_counted() -> None:
 
 
 def test_spend_by_model_and_cache_outcomes() -> None:
-    live = LiveStats()
-    live.request_finished(event(cost_usd=0.25))
-    live.request_finished(event(cost_usd=0.5, model="other"))
-    live.request_finished(event(cost_usd=0.25))
+    clock = Clock(4_000_000.5)
+    live = LiveStats(clock=clock)
+    live.request_finished(event(cost_usd=0.25, cache="miss"))
+    live.request_finished(event(cost_usd=0.5, model="other", cache="hit-exact"))
+    live.request_finished(event(cost_usd=0.25, cache="hit-semantic"))
+    live.request_finished(event(cache="bypass"))  # not looked up: not in the rate
+    live.request_finished(event())  # no cache policy
     assert live.cost_by_model == {"mock": 0.5, "other": 0.5}
+    point = live.summary(4_000_000, 10)
+    assert point["cache_hit_rate"] == pytest.approx(2 / 3, abs=1e-5)
+    assert point["cost_usd"] == pytest.approx(1.0)

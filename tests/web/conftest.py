@@ -55,7 +55,11 @@ def _catalogue(path: Path, upstream: ServiceProcess) -> Path:
     base = {"provider": "openai", "api_base": f"{upstream.base_url}/v1", "api_key": "sk-up"}
     price = {"input": 1.0, "output": 2.0}
     models = [
-        {"name": "mock", "deployments": [{**base, "name": "mock-a", "model": "m", "price": price}]},
+        {
+            "name": "mock",  # with the exact reply cache: repeated questions are hits
+            "deployments": [{**base, "name": "mock-a", "model": "m", "price": price}],
+            "cache": {},
+        },
         {
             "name": "mock-slow",  # 40 tokens 40 ms apart: a stream the page can be seen filling
             "deployments": [

@@ -23,7 +23,11 @@ def _chat(gateway: Gateway, key: str, model: str, n: int, pause_s: float = 0.0) 
             resp = client.post(
                 "/v1/chat/completions",
                 headers={"Authorization": f"Bearer {key}"},
-                json={"model": model, "messages": [{"role": "user", "content": f"hi {i}"}]},
+                json={
+                    "model": model,
+                    "messages": [{"role": "user", "content": f"hi {i % 10}"}],
+                    "temperature": 0,
+                },
             )
             statuses.append(resp.status_code)
             time.sleep(pause_s)
@@ -76,12 +80,16 @@ def test_charts_follow_traffic(page: Any, web_gateway: Gateway, artifacts: Path)
     )
     page.wait_for_function(
         "() => Number(document.getElementById('chart-latency').dataset.nonzero) > 0 && "
-        "Number(document.getElementById('chart-errors').dataset.nonzero) > 0",
+        "Number(document.getElementById('chart-errors').dataset.nonzero) > 0 && "
+        "Number(document.getElementById('chart-cache').dataset.nonzero) > 0",
         timeout=15_000,
     )
     assert float(page.inner_text("#tile-rps")) > 0
     assert page.inner_text("#tile-p50").endswith("ms")
     assert page.inner_text("#tile-errors").endswith("%")
+    # 10 questions asked 3 times each: 20 of the 30 came from the cache (a window that has
+    # slid past the first, missed, askings shows more)
+    assert 66.0 <= float(page.inner_text("#tile-cache").rstrip("%")) <= 100.0
 
     rows = page.eval_on_selector_all(
         "#deployments tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText))"
