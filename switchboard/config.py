@@ -340,6 +340,33 @@ class Settings(BaseSettings):
     rag_max_document_bytes: int = Field(
         20 * 1024 * 1024, gt=0, description="RAG: largest document accepted (413 above)"
     )
+    embedder: str = Field(
+        "local",
+        description="cache/RAG embeddings: local (the shipped MiniLM) or a catalogue model, "
+        "called through the pipeline",
+    )
+    embedder_dimensions: int = Field(
+        384, ge=1, le=8192, description="vector size of a catalogue embedder (local: 384)"
+    )
+    embedder_threads: int = Field(0, ge=0, description="torch threads for MiniLM; 0 = auto")
+    embedding_cache_entries: int = Field(
+        10_000, ge=0, description="L3: embeddings kept in process by (model, text); 0 = off"
+    )
+    embedding_cache_ttl_s: int = Field(
+        7 * 24 * 3600, ge=1, description="L3 in Redis (when redis_url is set): entry lifetime"
+    )
+    vector_redis_url: str | None = Field(
+        None, description="Redis with vector search (FT.*) for shared indexes; unset: in-process"
+    )
+    vector_index_path: Path | None = Field(
+        None, description="folder for in-process indexes (<name>.npz); unset: memory only"
+    )
+    vector_index_max_entries: int = Field(
+        1_000_000, ge=1, description="entries per index; the oldest are evicted past it"
+    )
+    vector_index_save_s: float = Field(
+        300.0, ge=0, description="in-process indexes: save every this often; 0 = at shutdown"
+    )
     jobs_enabled: bool | None = Field(
         None, description="background jobs; unset: on iff database_url is set or keys are on"
     )

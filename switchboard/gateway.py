@@ -7,11 +7,14 @@ import logging
 import os
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from switchboard.cache.reply_cache import ReplyCache
 from switchboard.cache.setup import reply_cache
 from switchboard.config import Catalogue, Price, Settings
+from switchboard.embeddings.build import SharesLocalEmbedder, build_embedder, local_embedder
+from switchboard.embeddings.cached import CachedEmbedder
 from switchboard.observability.events import EventBus
 from switchboard.observability.live import LiveStats
 from switchboard.observability.metrics import Metrics
@@ -135,6 +138,23 @@ def _key_store(settings: Settings) -> KeyStore:
     return SqlKeyStore.from_settings(settings)
 
 
+def _embedder(
+    settings: Settings,
+    catalogue: Catalogue,
+    internal: InternalCalls,
+    backbone: StoreBackbone | None,
+    providers: dict[str, Provider],
+) -> CachedEmbedder:
+    """The one embedder of the gateway; the local model's /v1/embeddings shares its MiniLM."""
+    embedder = build_embedder(settings, catalogue, partial(internal.embed, "embedder"), backbone)
+    local = local_embedder(embedder)
+    if local is not None:
+        for provider in providers.values():
+            if isinstance(provider, SharesLocalEmbedder):
+                provider.use_embedder(local)
+    return embedder
+
+
 def _store_backbone(settings: Settings, metrics: Metrics) -> StoreBackbone | None:
     """The Redis client every store shares, when a Redis URL is set; outages are counted."""
     if settings.redis_url is None:
@@ -198,6 +218,7 @@ class Gateway:
     live: LiveStats = field(default_factory=LiveStats)  # the dashboard's last minutes
     cache: ReplyCache | None = None  # the reply cache; None: no model caches
     tracing: Tracing | None = None  # OpenTelemetry spans; None: tracing is off
+    embedder: CachedEmbedder | None = None  # cache/RAG embeddings (Settings.embedder), L3-cached
 
     @classmethod
     def build(cls, settings: Settings, tracer_provider: TracerProvider | None = None) -> Gateway:
@@ -243,6 +264,7 @@ class Gateway:
         if settings.auth_required and authenticator is not None:
             auth = AuthStage(authenticator)
         conversations = conversation_store(settings, backbone)
+        embedder = _embedder(settings, catalogue, internal, backbone, providers)  # no I/O yet
         cache = reply_cache(settings, catalogue, backbone, metrics.cache)
         tracing = _tracing(tracer_provider)
         stages = Stages(
@@ -268,6 +290,7 @@ class Gateway:
             backbone, _slo_board(catalogue, bus, backbone), _job_engine(settings), live,
             cache=cache,
             tracing=tracing,
+            embedder=embedder,
         )  # fmt: skip
         if gateway.jobs is not None:
             gateway.jobs.bind(gateway)
@@ -307,6 +330,8 @@ class Gateway:
         await self.conversations.aclose()
         if self.cache is not None:
             await self.cache.aclose()
+        if self.embedder is not None:
+            await self.embedder.aclose()
         if self.backbone is not None:
             await self.backbone.aclose()
         if self.tracing is not None:

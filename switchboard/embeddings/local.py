@@ -68,10 +68,12 @@ class MiniLM:
         self.model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
         self.load_seconds = time.perf_counter() - started
 
-    def encode(self, texts: list[str], chunk: int = 32) -> Vectors:
-        """Mean-pooled, L2-normalised rows; texts are sorted by length so chunks pad little."""
+    def encode(self, texts: list[str], chunk: int = 32) -> tuple[Vectors, list[int]]:
+        """Mean-pooled, L2-normalised rows and each text's token count; texts are sorted by
+        length so chunks pad little."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+        tokens = [0] * len(texts)
         torch = self._torch
         with torch.inference_mode():
             for start in range(0, len(order), chunk):
@@ -88,13 +90,15 @@ class MiniLM:
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
                 out[rows] = pooled.numpy()
-        return out
+                for row, count in zip(rows, batch["attention_mask"].sum(1).tolist(), strict=True):
+                    tokens[row] = int(count)
+        return out, tokens
 
 
 @dataclass(slots=True)
 class _Call:
     texts: list[str]
-    done: asyncio.Future[Vectors] = field(repr=False)
+    done: asyncio.Future[tuple[Vectors, int]] = field(repr=False)
 
 
 def default_threads() -> int:
@@ -148,10 +152,15 @@ class LocalEmbedder:
         await asyncio.shield(asyncio.wrap_future(self._load))
 
     async def embed(self, texts: list[str]) -> Vectors:
+        vectors, _ = await self.embed_counted(texts)
+        return vectors
+
+    async def embed_counted(self, texts: list[str]) -> tuple[Vectors, int]:
+        """The vectors and the tokens the model read (for usage); same batching as `embed`."""
         if self._closed:
             raise EmbedderUnavailable("the local embedder has been shut down")
         if not texts:
-            return np.empty((0, DIMENSIONS), dtype=np.float32)
+            return np.empty((0, DIMENSIONS), dtype=np.float32), 0
         await self.ready()
         call = _Call(list(texts), asyncio.get_running_loop().create_future())
         self._pending.append(call)
@@ -190,7 +199,8 @@ class LocalEmbedder:
             calls = self._take_batch()
             texts = [text for call in calls for text in call.texts]
             try:
-                vectors = await asyncio.wrap_future(self._executor.submit(model.encode, texts))
+                job = self._executor.submit(model.encode, texts)
+                vectors, tokens = await asyncio.wrap_future(job)
             except BaseException as exc:  # a cancelled job too: its callers must not hang
                 for call in calls:
                     if not call.done.done():
@@ -201,9 +211,10 @@ class LocalEmbedder:
             self.batches += 1
             start = 0
             for call in calls:
+                end = start + len(call.texts)
                 if not call.done.done():
-                    call.done.set_result(vectors[start : start + len(call.texts)])
-                start += len(call.texts)
+                    call.done.set_result((vectors[start:end], sum(tokens[start:end])))
+                start = end
 
     def _take_batch(self) -> list[_Call]:
         """Queued calls up to `max_batch` texts (at least one call, however long)."""

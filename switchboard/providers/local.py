@@ -33,6 +33,8 @@ from switchboard.domain import (
     EmbeddingResponse,
     Usage,
 )
+from switchboard.embeddings.local import DIMENSIONS as EMBEDDING_DIMENSIONS
+from switchboard.embeddings.local import LocalEmbedder
 from switchboard.errors import (
     InvalidRequest,
     ProviderError,
@@ -119,6 +121,8 @@ class LocalModelProvider:
         self._load: Future[LocalModel] | None = None
         self._cancels: set[threading.Event] = set()
         self._closed = False
+        self._embedder: LocalEmbedder | None = None  # see use_embedder
+        self._owns_embedder = False
 
     async def start(self) -> None:
         if self.settings.preload_local_model:
@@ -175,10 +179,32 @@ class LocalModelProvider:
             self._forget(job, cancel)
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
-        raise UnsupportedOperation(
-            f"model {request.model} has no embeddings: the local provider serves chat only",
-            param="model",
+        """all-MiniLM-L6-v2 (384 dimensions) on the gateway's shared local embedder (one worker
+        thread, concurrent requests batched); the chat weights are not needed for it."""
+        if any(not isinstance(text, str) for text in request.input):
+            raise InvalidRequest(
+                f"model {request.model} takes text input, not token arrays", param="input"
+            )
+        if request.dimensions not in (None, EMBEDDING_DIMENSIONS):
+            raise UnsupportedOperation(
+                f"model {request.model} has {EMBEDDING_DIMENSIONS} dimensions; it cannot "
+                f"return {request.dimensions}",
+                param="dimensions",
+            )
+        vectors, tokens = await self.embedder().embed_counted([str(t) for t in request.input])
+        return EmbeddingResponse(
+            model=request.model, vectors=vectors.tolist(), usage=Usage(prompt_tokens=tokens)
         )
+
+    def use_embedder(self, embedder: LocalEmbedder) -> None:
+        """Serve embeddings on the gateway's one MiniLM (shared with the cache and RAG)."""
+        self._embedder = embedder
+
+    def embedder(self) -> LocalEmbedder:
+        if self._embedder is None:
+            self._embedder = LocalEmbedder(threads=self.settings.embedder_threads or None)
+            self._owns_embedder = True
+        return self._embedder
 
     async def aclose(self) -> None:
         """Stop running generations at their next token and release the worker; no waiting."""
@@ -187,6 +213,8 @@ class LocalModelProvider:
             cancel.set()
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._load = None
+        if self._embedder is not None and self._owns_embedder:
+            self._embedder.close()
 
     def _begin_load(self) -> Future[LocalModel]:
         if self._load is None:

@@ -69,10 +69,14 @@ class HnswIndex:
         options: HnswOptions | None = None,
         *,
         path: Path | None = None,
+        save_every_s: float = 0.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.options = options or HnswOptions()
         self.path = path
+        self._save_every_s = save_every_s
+        self._saver: asyncio.Task[None] | None = None
+        self._dirty = False
         self.evictions = 0  # entries dropped by the size bound
         self._clock = clock
         self._spaces: dict[str, Space] = {}
@@ -110,6 +114,7 @@ class HnswIndex:
                 finally:
                     self._bulk -= 1
             self._register(namespace, space, ids, [int(k) for k in keys], expires)
+            self._dirty = True
             self._sweep()
             self._evict()
 
@@ -122,6 +127,7 @@ class HnswIndex:
     async def remove(self, namespace: str, ids: list[str]) -> None:
         async with self._lock:
             self._remove_ids(namespace, ids)
+            self._dirty = True
 
     async def clear(self, namespace: str | None = None) -> int:
         async with self._lock:
@@ -134,6 +140,7 @@ class HnswIndex:
                 dropped += len(space.keys)
                 for key in space.ids:
                     self._order.pop((name, key), None)
+            self._dirty = True
             return dropped
 
     async def count(self, namespace: str | None = None) -> int:
@@ -145,9 +152,31 @@ class HnswIndex:
             return sum(len(space.keys) for space in self._spaces.values())
 
     async def aclose(self) -> None:
-        if self.path is not None:
+        if self._saver is not None:
+            self._saver.cancel()
+            await asyncio.gather(self._saver, return_exceptions=True)
+            self._saver = None
+        if self.path is not None and self._dirty:
             await self.save()
         self._worker.shutdown(wait=False)
+
+    async def open(self) -> None:
+        """Load `path` and, if `save_every_s` > 0, save every so often while changed."""
+        try:
+            await self.load()
+        except (OSError, ValueError) as exc:  # a damaged file must not stop the gateway
+            log.error("vector index %s unreadable, starting empty: %s", self.path, exc)
+        if self.path is not None and self._save_every_s > 0 and self._saver is None:
+            self._saver = asyncio.create_task(self._save_periodically())
+
+    async def _save_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self._save_every_s)
+            if self._dirty:
+                try:
+                    await self.save()
+                except OSError as exc:
+                    log.error("vector index %s not saved: %s", self.path, exc)
 
     # -- persistence
 
@@ -169,6 +198,7 @@ class HnswIndex:
                 },
             )
             arrays = await loop.run_in_executor(self._worker, snapshot.encode, state)
+            self._dirty = False
         await loop.run_in_executor(self._worker, snapshot.write, path, arrays)
 
     async def load(self) -> int:

@@ -78,8 +78,15 @@ def namespace_tag(namespace: str) -> str:
 class RedisVectorIndex:
     """VectorIndex over Redis's query engine; takes its client from the store backbone."""
 
-    def __init__(self, backbone: StoreBackbone, options: RedisIndexOptions | None = None) -> None:
+    def __init__(
+        self,
+        backbone: StoreBackbone,
+        options: RedisIndexOptions | None = None,
+        *,
+        owns_backbone: bool = False,
+    ) -> None:
         self.options = options or RedisIndexOptions()
+        self._backbone = backbone if owns_backbone else None
         self.failed_open = 0  # adds skipped and searches answered empty while Redis was down
         self.evictions = 0
         self._client: Redis = backbone.client
@@ -176,7 +183,9 @@ class RedisVectorIndex:
         return await self._must(total, idempotent=True)
 
     async def aclose(self) -> None:
-        """The client belongs to the store backbone, which closes it."""
+        """Closes the backbone only if it is the index's own (see vectors/build.py)."""
+        if self._backbone is not None:
+            await self._backbone.aclose()
 
     # -- internals
 

@@ -61,10 +61,28 @@ def test_local_model_streams_with_the_sdk(local_gateway: GatewayServer) -> None:
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens <= 8
 
 
-def test_local_model_has_no_embeddings(local_gateway: GatewayServer) -> None:
-    resp = httpx.post(local_gateway.url + "/embeddings", json={"model": "local", "input": "x"})
-    assert resp.status_code == 400
-    assert resp.json()["error"]["code"] == "unsupported_operation"
+def test_local_model_serves_embeddings_to_the_sdk(local_gateway: GatewayServer) -> None:
+    """MiniLM behind /v1/embeddings; the SDK asks for base64 by default and decodes it."""
+    c = openai.OpenAI(base_url=local_gateway.url, api_key="none", max_retries=0, timeout=120)
+    texts = ["How do I reset my password?", "I forgot my password", "Best pizza in Rome"]
+    reply = c.embeddings.create(model="local", input=texts)
+    vectors = [item.embedding for item in reply.data]
+    assert [item.index for item in reply.data] == [0, 1, 2] and len(vectors[0]) == 384
+    cos = [sum(a * b for a, b in zip(vectors[0], v, strict=True)) for v in vectors]
+    assert cos[0] == pytest.approx(1.0, abs=1e-3) and cos[1] > 0.5 > cos[2]
+    assert reply.usage.prompt_tokens > 10 and reply.model == "local"
+    floats = c.embeddings.create(
+        model="local", input="I forgot my password", encoding_format="float"
+    )
+    assert floats.data[0].embedding == pytest.approx(vectors[1], abs=1e-4)
+
+
+def test_local_embeddings_refuse_what_they_cannot_do(local_gateway: GatewayServer) -> None:
+    url = local_gateway.url + "/embeddings"
+    tokens = httpx.post(url, json={"model": "local", "input": [[101, 102]]}, timeout=60)
+    assert tokens.status_code == 400 and tokens.json()["error"]["param"] == "input"
+    sized = httpx.post(url, json={"model": "local", "input": "x", "dimensions": 8}, timeout=60)
+    assert sized.status_code == 400 and sized.json()["error"]["param"] == "dimensions"
 
 
 @pytest.mark.parametrize("stream", [False, True])

@@ -15,6 +15,7 @@ import pytest
 
 from switchboard.config import DeploymentConfig, Settings
 from switchboard.domain import ChatChunk, ChatRequest, EmbeddingRequest, Message
+from switchboard.embeddings.local import LocalEmbedder
 from switchboard.errors import InvalidRequest, ServiceNotReady, UnsupportedOperation
 from switchboard.providers.local import LocalModelProvider, build_local, locate_gguf
 
@@ -185,9 +186,19 @@ async def test_prompt_over_the_context_fails_before_any_chunk(
         await anext(stream)  # type: ignore[call-overload]
 
 
-async def test_embeddings_are_unsupported(provider: LocalModelProvider) -> None:
-    with pytest.raises(UnsupportedOperation, match="no embeddings"):
-        await provider.embed(EmbeddingRequest(model="local", input=["hi"]))
+async def test_embeddings_run_on_the_shared_minilm(
+    provider: LocalModelProvider, local_embedder: LocalEmbedder
+) -> None:
+    provider.use_embedder(local_embedder)
+    reply = await provider.embed(EmbeddingRequest(model="local", input=["hi there", "hello"]))
+    assert reply.model == "local" and len(reply.vectors) == 2 and len(reply.vectors[0]) == 384
+    assert reply.usage.prompt_tokens == (2 + 2) + (1 + 2)  # words plus [CLS] and [SEP] each
+    same = await local_embedder.embed(["hi there"])
+    assert reply.vectors[0] == pytest.approx(same[0].tolist(), abs=1e-4)
+    with pytest.raises(InvalidRequest, match="token arrays"):
+        await provider.embed(EmbeddingRequest(model="local", input=[[1, 2, 3]]))
+    with pytest.raises(UnsupportedOperation, match="384 dimensions"):
+        await provider.embed(EmbeddingRequest(model="local", input=["x"], dimensions=64))
 
 
 async def test_missing_weights_fail_with_service_not_ready(tmp_path: Path) -> None:

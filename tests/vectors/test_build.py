@@ -1,0 +1,40 @@
+"""Settings pick the vector index: in process (persisted under vector_index_path) or Redis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from switchboard.config import Settings
+from switchboard.testing.vector_redis import VectorRedisProcess
+from switchboard.vectors.build import open_vector_index
+from switchboard.vectors.hnsw import HnswIndex
+from switchboard.vectors.redis_index import RedisVectorIndex
+from tests.vectors.conftest import DIM, unit
+
+
+async def test_embedded_by_default_and_kept_across_restarts(tmp_path: Path) -> None:
+    settings = Settings(vector_index_path=tmp_path, vector_index_max_entries=50)
+    index = await open_vector_index(settings, "cache", dimensions=DIM)
+    assert isinstance(index, HnswIndex) and index.options.max_entries == 50
+    await index.add("tenant", ["q1"], unit(40))
+    await index.aclose()
+    assert (tmp_path / "cache.npz").is_file()
+    reopened = await open_vector_index(settings, "cache", dimensions=DIM)
+    assert [m.id for m in await reopened.search("tenant", unit(40))] == ["q1"]
+    await reopened.aclose()
+    (tmp_path / "cache.npz").write_bytes(b"not an archive")
+    damaged = await open_vector_index(settings, "cache", dimensions=DIM)
+    assert await damaged.count() == 0  # logged, started empty: the gateway still starts
+    await damaged.aclose()
+
+
+async def test_redis_when_a_vector_redis_url_is_set(vector_redis: VectorRedisProcess) -> None:
+    settings = Settings(vector_redis_url=vector_redis.url, redis_prefix="sbtest-build:")
+    index = await open_vector_index(settings, "rag", dimensions=DIM)
+    assert isinstance(index, RedisVectorIndex) and index.index_name == "sbtest-build:rag:idx"
+    try:
+        await index.add("tenant", ["c1"], unit(41), ttl_s=30)
+        assert [m.id for m in await index.search("tenant", unit(41))] == ["c1"]
+        assert await index.clear() == 1
+    finally:
+        await index.aclose()  # closes the backbone it made for itself
