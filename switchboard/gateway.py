@@ -16,6 +16,7 @@ from switchboard.config import Catalogue, Price, Settings
 from switchboard.embeddings.build import SharesLocalEmbedder, build_embedder, local_embedder
 from switchboard.embeddings.cached import CachedEmbedder
 from switchboard.observability.events import EventBus
+from switchboard.observability.genai_metrics import GenAiMetrics, latest_experimental
 from switchboard.observability.live import LiveStats
 from switchboard.observability.metrics import Metrics
 from switchboard.observability.slo import SloTracker, objectives_of
@@ -187,6 +188,13 @@ def _job_engine(settings: Settings) -> JobEngine | None:
     return JobEngine.build(settings)
 
 
+def _genai_metrics(metrics: Metrics, catalogue: Catalogue) -> GenAiMetrics:
+    """GenAI semantic-convention histograms (the draft ones when OTEL_SEMCONV_STABILITY_OPT_IN
+    asks), inter-token latency, and cost per configured tenant, on the same registry."""
+    experimental = latest_experimental(os.environ)
+    return GenAiMetrics(metrics.registry, catalogue.tenants, experimental=experimental)
+
+
 def _tracing(provider: TracerProvider | None) -> Tracing | None:
     """Spans into the embedder's provider, else into the exporters OTEL_* asks for, else off."""
     if provider is not None:
@@ -229,6 +237,7 @@ class Gateway:
         metrics = Metrics()
         live = LiveStats()
         bus = EventBus([metrics, live])
+        bus.subscribe(_genai_metrics(metrics, catalogue))
         deployments = [d for m in catalogue.models for d in m.deployments]
         board = HealthBoard(deployments, breaker_policy(settings))
         metrics.watch_circuits(board.circuit_states)

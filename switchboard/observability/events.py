@@ -45,6 +45,7 @@ class RequestFinished:
     saved_tokens: int = 0  # a cache hit: the tokens its stored reply cost when it was made
     saved_usd: float = 0.0  # ... priced at the deployment the route would have picked first
     caller: CallerTags | None = None  # the caller's own session, user and trace ids
+    response_model: str | None = None  # the serving deployment's upstream model
 
 
 class Subscriber(Protocol):

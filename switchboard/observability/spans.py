@@ -28,6 +28,7 @@ from opentelemetry.trace import (
 )
 
 from switchboard import __version__
+from switchboard.observability.genai import genai_operation
 from switchboard.observability.trace import CallerTags, TraceParent
 
 if TYPE_CHECKING:
@@ -35,25 +36,6 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer
 
 log = logging.getLogger("switchboard.tracing")
-
-# provider types as the GenAI conventions name them (`gen_ai.provider.name`)
-GENAI_PROVIDERS = {
-    "openai": "openai",
-    "azure": "azure.ai.openai",
-    "anthropic": "anthropic",
-    "bedrock": "aws.bedrock",
-    "vllm": "openai",
-    "local": "switchboard.local",
-}
-
-
-def operation_name(endpoint: str) -> str:
-    """`gen_ai.operation.name` of one of our endpoints."""
-    if endpoint.endswith("embeddings"):
-        return "embeddings"
-    if endpoint == "completions":
-        return "text_completion"
-    return "chat"
 
 
 def provider_from_env(environ: Mapping[str, str]) -> TracerProvider | None:
@@ -128,7 +110,7 @@ class Tracing:
     def start_request(
         self, endpoint: str, model: str, parent: TraceParent | None, caller: CallerTags | None
     ) -> Span:
-        operation = operation_name(endpoint)
+        operation = genai_operation(endpoint)
         attributes: dict[str, Any] = {
             "gen_ai.operation.name": operation,
             "gen_ai.request.model": model[:200],

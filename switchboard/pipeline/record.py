@@ -13,15 +13,9 @@ from opentelemetry import trace as otel_trace
 from switchboard.domain import ChatRequest, ChatResponse, ChunkStream, EmbeddingResponse, Reply
 from switchboard.errors import BudgetExceeded, RateLimited, SwitchboardError
 from switchboard.observability.events import EventBus, RequestFinished
+from switchboard.observability.genai import genai_operation, genai_provider
 from switchboard.observability.request_log import RequestLog
-from switchboard.observability.spans import (
-    GENAI_PROVIDERS,
-    Tracing,
-    UpstreamSpans,
-    end_failed,
-    operation_name,
-    traceparent_of,
-)
+from switchboard.observability.spans import Tracing, UpstreamSpans, end_failed, traceparent_of
 from switchboard.observability.trace import (
     CallerTags,
     RequestTrace,
@@ -81,12 +75,12 @@ def _open_trace(ctx: RequestContext, tracing: Tracing | None) -> RequestTrace:
 def _attempt_attributes(ctx: RequestContext, deployment: str) -> dict[str, Any]:
     dep = ctx.deployment
     attributes: dict[str, Any] = {
-        "gen_ai.operation.name": operation_name(ctx.endpoint),
+        "gen_ai.operation.name": genai_operation(ctx.endpoint),
         "gen_ai.request.model": dep.model if dep is not None else ctx.model,
         "switchboard.deployment": deployment,
     }
     if dep is not None:
-        attributes["gen_ai.provider.name"] = GENAI_PROVIDERS.get(dep.provider, dep.provider)
+        attributes["gen_ai.provider.name"] = genai_provider(dep.provider)
     return attributes
 
 
@@ -194,6 +188,7 @@ class RecordStage:
                 saved_tokens=saved.total_tokens if saved is not None else 0,
                 saved_usd=cache.saved_usd if cache is not None else 0.0,
                 caller=trace.caller if trace is not None else None,
+                response_model=deployment.model if deployment is not None else None,
             )
         )
 
@@ -204,8 +199,7 @@ def _end_spans(ctx: RequestContext, trace: RequestTrace, status: int, outcome: s
     if ctx.deployment is not None:
         attributes["gen_ai.response.model"] = ctx.deployment.model
         attributes["switchboard.deployment"] = ctx.deployment.id
-        provider = ctx.deployment.provider
-        attributes["gen_ai.provider.name"] = GENAI_PROVIDERS.get(provider, provider)
+        attributes["gen_ai.provider.name"] = genai_provider(ctx.deployment.provider)
     if ctx.usage is not None:
         attributes["gen_ai.usage.input_tokens"] = ctx.usage.prompt_tokens
         attributes["gen_ai.usage.output_tokens"] = ctx.usage.completion_tokens
