@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from switchboard import __version__
 from switchboard.api import (
     anthropic_routes,
+    batch_routes,
     completions_routes,
     dashboard_routes,
     documents_routes,
@@ -86,6 +87,7 @@ def create_app(
     app.include_router(anthropic_routes.router)
     app.include_router(responses_routes.router)  # its lifespan builds the response store
     app.include_router(jobs_routes.router)
+    app.include_router(batch_routes.router)
     app.include_router(documents_routes.router)  # its lifespan builds the RAG services
     app.include_router(rag_routes.router)
     app.include_router(dashboard_routes.page)

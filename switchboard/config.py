@@ -400,6 +400,14 @@ class Settings(BaseSettings):
     cache_max_bytes: int = Field(
         256 * 1024 * 1024, ge=1024, description="reply cache in-process: bytes of replies kept"
     )
+    batch_concurrency: int = Field(4, ge=1, description="batch lines in flight per deployment")
+    batch_interactive_share: float = Field(
+        0.5, ge=0, lt=1, description="share of a deployment's rpm quota batches leave to others"
+    )
+    batch_max_file_bytes: int = Field(
+        100 * 1024 * 1024, gt=0, description="largest file accepted by POST /v1/files (413)"
+    )
+    batch_time_limit_s: float = Field(24 * 3600.0, gt=0, description="a batch's soft time limit")
     catalogue: Catalogue | None = Field(None, description="set directly by tests and embedders")
 
     @property

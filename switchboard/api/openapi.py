@@ -17,6 +17,14 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
 
 from switchboard.api.anthropic_wire import CountTokensIn, MessagesIn
+from switchboard.api.batch_wire import (
+    BatchIn,
+    BatchList,
+    BatchObject,
+    FileContent,
+    FileObject,
+    FileUpload,
+)
 from switchboard.api.documents_routes import DocumentIn
 from switchboard.api.jobs_wire import FeedbackAccepted, FeedbackIn, TaskIn, TaskList, TaskObject
 from switchboard.api.rag_routes import RagIn
@@ -273,6 +281,15 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("delete", "/v1/tasks/{task_id}", "Cancel a job", None, TaskObject),
     Operation("post", "/v1/feedback", "Feedback on a response (stored in the background)",
               FeedbackIn, FeedbackAccepted, status=202),
+    Operation("post", "/v1/files", "Upload a batch input file (OpenAI Files API)", None,
+              FileObject, form=FileUpload),
+    Operation("get", "/v1/files/{file_id}", "A file's description", None, FileObject),
+    Operation("get", "/v1/files/{file_id}/content", "A file's bytes (JSONL)", None, FileContent),
+    Operation("post", "/v1/batches", "Start a batch (OpenAI Batch API)", BatchIn, BatchObject),
+    Operation("get", "/v1/batches", "The key's batches, newest first", None, BatchList),
+    Operation("get", "/v1/batches/{batch_id}", "A batch: status, counts, files", None,
+              BatchObject),
+    Operation("post", "/v1/batches/{batch_id}/cancel", "Cancel a batch", None, BatchObject),
     Operation("post", "/v1/documents", "Add or replace a document; ingestion runs as a job",
               DocumentIn, DocumentObject, status=202, plain=True, form=DocumentUpload),
     Operation("get", "/v1/documents", "The tenant's documents", None, DocumentList),
@@ -300,8 +317,10 @@ def _operation(op: Operation, existing: dict[str, Any]) -> dict[str, Any]:
         content[_MEDIA_SSE] = {"schema": _ref(op.reply.__name__)}
     out = {**existing, "summary": op.summary}
     out.setdefault("operationId", f"{op.method}_{op.path.strip('/').replace('/', '_')}")
-    if op.body is not None:
-        body_content = {_MEDIA_JSON: {"schema": _ref(op.body.__name__)}}
+    if op.body is not None or op.form is not None:
+        body_content: dict[str, Any] = {}
+        if op.body is not None:
+            body_content[_MEDIA_JSON] = {"schema": _ref(op.body.__name__)}
         if op.form is not None:
             body_content[_MEDIA_FORM] = {"schema": _ref(op.form.__name__)}
         out["requestBody"] = {"required": True, "content": body_content}

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 
 def install_tasks(registry: TaskRegistry, settings: Settings) -> None:
-    from switchboard.jobs import builtin, chat_task
+    from switchboard.jobs import batch_task, builtin, chat_task
 
     builtin.install(registry, settings)
     chat_task.install(registry, settings)
+    batch_task.install(registry, settings)

@@ -53,7 +53,7 @@ class SqlJobStore:
     async def create(self, req: JobRequest) -> tuple[Job, bool]:
         """The new job, or the owner's job with the same idempotency key; True when new."""
         if req.idempotency_key is not None:
-            found = await self._by_idempotency(req.owner, req.idempotency_key)
+            found = await self.by_idempotency(req.owner, req.idempotency_key)
             if found is not None:
                 return found, False
         now = _now()
@@ -81,7 +81,7 @@ class SqlJobStore:
         except IntegrityError:
             if req.idempotency_key is None:
                 raise
-            found = await self._by_idempotency(req.owner, req.idempotency_key)
+            found = await self.by_idempotency(req.owner, req.idempotency_key)
             if found is None:
                 raise
             return found, False
@@ -89,7 +89,7 @@ class SqlJobStore:
         assert job is not None
         return job, True
 
-    async def _by_idempotency(self, owner: str, idempotency_key: str) -> Job | None:
+    async def by_idempotency(self, owner: str, idempotency_key: str) -> Job | None:
         stmt = select(jobs).where(jobs.c.owner == owner, jobs.c.idempotency_key == idempotency_key)
         return await self._one(stmt)
 

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from switchboard.keys.store import KeyStore
 
 log = logging.getLogger("switchboard.usage")
+BOOKED_WITH_RESULT = "batch.chat.completions"
+"""Batch lines book their usage with their result, in one transaction (jobs/batch_store.py),
+so that a line run again after a lost worker is never booked twice: not recorded here."""
 
 
 class UsageRecorder:
@@ -36,7 +39,7 @@ class UsageRecorder:
         pass
 
     def request_finished(self, event: RequestFinished) -> None:
-        if event.key_id is None or event.tenant is None:
+        if event.key_id is None or event.tenant is None or event.endpoint == BOOKED_WITH_RESULT:
             return
         if event.status >= 400 and not (event.usage and event.usage.total_tokens):
             return  # refused or failed without consuming tokens: nothing to bill

@@ -12,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect
 
+from switchboard.jobs import batch_tables as _batch_tables  # noqa: F401  (join metadata)
 from switchboard.jobs import tables as _job_tables  # noqa: F401  (its tables join metadata)
 from switchboard.keys import NewKey, SqlKeyStore
 from switchboard.keys.engine import HEAD_REVISION, MIGRATIONS
@@ -52,6 +53,9 @@ async def test_migrations_match_the_tables(store: SqlKeyStore) -> None:
         "document_chunks",
         "jobs",
         "feedback",
+        "files",
+        "batches",
+        "batch_lines",
         VERSION_TABLE,
     }
 
