@@ -36,6 +36,7 @@ from switchboard.pipeline.route import RouteStage, TierClassifier
 from switchboard.pipeline.stage import Next
 from switchboard.providers.base import Provider
 from switchboard.providers.registry import build_provider
+from switchboard.rag.holder import RagHolder
 from switchboard.routing.breaker import BreakerPolicy
 from switchboard.routing.health import HealthBoard
 from switchboard.routing.quota import DeploymentQuota
@@ -227,6 +228,7 @@ class Gateway:
     cache: ReplyCache | None = None  # the reply cache; None: no model caches
     tracing: Tracing | None = None  # OpenTelemetry spans; None: tracing is off
     embedder: CachedEmbedder | None = None  # cache/RAG embeddings (Settings.embedder), L3-cached
+    rag: RagHolder | None = None  # documents and retrieval, built on first use
 
     @classmethod
     def build(cls, settings: Settings, tracer_provider: TracerProvider | None = None) -> Gateway:
@@ -303,6 +305,7 @@ class Gateway:
         )  # fmt: skip
         if gateway.jobs is not None:
             gateway.jobs.bind(gateway)
+        gateway.rag = RagHolder(settings, gateway.jobs)
         return gateway
 
     @property
@@ -325,6 +328,8 @@ class Gateway:
     async def aclose(self) -> None:
         if self.jobs is not None:
             await self.jobs.aclose()
+        if self.rag is not None:
+            await self.rag.aclose()
         if self.limits_stage is not None:
             await self.limits_stage.drain()
         if self.usage is not None:

@@ -1,22 +1,21 @@
 """Documents for RAG: `POST /v1/documents` (JSON or multipart) stores a document and starts its
 ingestion (202, with the job to poll), `GET /v1/documents[/{id}]`, `DELETE /v1/documents/{id}`.
 
-Documents belong to the caller's tenant: another tenant's id is a 404. The RAG services are
-built with the app (this router's lifespan), after the Gateway.
+Documents belong to the caller's tenant: another tenant's id is a 404. The RAG runtime is the
+Gateway's (`gateway.rag`), built on the first request that needs it; ingestion runs as a
+chain of jobs when the job engine is on (the 202 names the first job), else in-process.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import re
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -27,61 +26,36 @@ from switchboard.api.body import load_json_object, read_body
 from switchboard.api.deps import caller_key, gateway_of
 from switchboard.api.errors import invalid_from_validation
 from switchboard.api.openai_routes import json_response
-from switchboard.config import Settings
+from switchboard.api.responses_routes import owner_of
 from switchboard.errors import InvalidRequest, NotFoundError
 from switchboard.pipeline.context import ANONYMOUS
-from switchboard.rag.build import RagRuntime, rag_runtime
+from switchboard.rag.build import RagRuntime
 from switchboard.rag.models import Document, NewDocument
 from switchboard.rag.parsers import detect_format
+
+if TYPE_CHECKING:
+    from switchboard.keys.models import ApiKey
 
 DOCUMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 MAX_LIST = 1000
 
 
-class LazyRag:
-    """The RAG runtime, built and migrated on the first documents or RAG request: a gateway
-    that never serves RAG opens no document database and loads no embedder."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._runtime: RagRuntime | None = None
-        self._lock = asyncio.Lock()
-
-    async def get(self) -> RagRuntime:
-        if self._runtime is None:
-            async with self._lock:
-                if self._runtime is None:
-                    runtime = rag_runtime(self._settings)
-                    await runtime.start()
-                    self._runtime = runtime
-        return self._runtime
-
-    async def aclose(self) -> None:
-        if self._runtime is not None:
-            await self._runtime.aclose()
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    holder = app.state.rag = LazyRag(app.state.gateway.settings)
-    try:
-        yield
-    finally:
-        await holder.aclose()
-
-
-router = APIRouter(lifespan=lifespan)
+router = APIRouter()
 
 
 async def runtime_of(conn: HTTPConnection) -> RagRuntime:
-    holder: LazyRag = conn.app.state.rag
+    holder = gateway_of(conn).rag
+    assert holder is not None  # Gateway.build makes it
     return await holder.get()
 
 
-async def tenant_of(conn: HTTPConnection) -> str:
-    """The owner of the caller's documents: its tenant (every key of a tenant shares them)."""
-    key = await caller_key(conn, gateway_of(conn))
+def tenant_owner(key: ApiKey | None) -> str:
+    """The owner of a caller's documents: its tenant (every key of a tenant shares them)."""
     return ANONYMOUS if key is None else f"tenant:{key.tenant}"
+
+
+async def tenant_of(conn: HTTPConnection) -> str:
+    return tenant_owner(await caller_key(conn, gateway_of(conn)))
 
 
 class DocumentIn(BaseModel):
@@ -164,7 +138,8 @@ async def _from_multipart(request: Request, raw: bytes) -> NewDocument:
 
 
 async def create_document(request: Request) -> Response:
-    owner = await tenant_of(request)
+    key = await caller_key(request, gateway_of(request))
+    owner = tenant_owner(key)
     runtime = await runtime_of(request)
     limit = gateway_of(request).settings.rag_max_document_bytes
     raw = await read_body(request, limit * 2)  # base64 and multipart framing take room
@@ -180,7 +155,8 @@ async def create_document(request: Request) -> Response:
         from switchboard.errors import PayloadTooLarge
 
         raise PayloadTooLarge(f"The document exceeds the limit of {limit} bytes.")
-    doc, task_id = await runtime.submit(owner, new)
+    by = owner_of(key)
+    doc, task_id = await runtime.submit(owner, new, by=by, key_id=key.id if key else None)
     return json_response({**document_json(doc), "task_id": task_id}, status=202)
 
 

@@ -8,6 +8,7 @@ migrated on `start`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from switchboard.config import Settings
 from switchboard.embeddings.base import Embedder
@@ -18,6 +19,9 @@ from switchboard.rag.retrieve import Retriever
 from switchboard.rag.runner import IngestRunner, InProcessRunner
 from switchboard.rag.store import DocumentStore, SqlDocumentStore
 from switchboard.vectors.base import VectorIndex
+
+if TYPE_CHECKING:
+    from switchboard.jobs.engine import JobEngine
 
 
 @dataclass
@@ -80,9 +84,13 @@ class RagRuntime:
         await self.services.start()
         await self.services.ingestion.restore_index()
 
-    async def submit(self, owner: str, new: NewDocument) -> tuple[Document, str | None]:
+    async def submit(
+        self, owner: str, new: NewDocument, *, by: str, key_id: str | None
+    ) -> tuple[Document, str | None]:
+        """Store the document, then start its ingestion; returns the job id, if any."""
         doc = await self.services.ingestion.submit(owner, new)
-        return doc, await self.runner.submit(owner, doc.id, doc.version)
+        job = await self.runner.submit(owner, doc.id, doc.version, by=by, key_id=key_id)
+        return doc, job
 
     async def aclose(self) -> None:
         await self.runner.aclose()
@@ -91,11 +99,17 @@ class RagRuntime:
         await self.embedder.aclose()
 
 
-def rag_runtime(settings: Settings) -> RagRuntime:
-    """The local MiniLM embedder (loaded on first use) and the configured vector index."""
+def rag_runtime(settings: Settings, jobs: JobEngine | None = None) -> RagRuntime:
+    """The local MiniLM embedder (loaded on first use), the configured vector index, and
+    ingestion as jobs on the engine when there is one (in-process tasks otherwise)."""
     from switchboard.embeddings.local import LocalEmbedder
 
-    return RagRuntime.build(settings, LocalEmbedder(), vector_index(settings))
+    runtime = RagRuntime.build(settings, LocalEmbedder(), vector_index(settings))
+    if jobs is not None:
+        from switchboard.rag.tasks import JobsRunner
+
+        runtime.runner = JobsRunner(jobs)
+    return runtime
 
 
 def vector_index(settings: Settings) -> VectorIndex:

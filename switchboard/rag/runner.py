@@ -1,6 +1,7 @@
 """How ingestion runs once a document is stored: `IngestRunner` hands (owner, id, version) to
 something that runs the three steps. `InProcessRunner` runs them as tasks of this process;
-the job engine's runner submits them as a chain of background jobs."""
+the job engine's runner (`rag/tasks.JobsRunner`) submits them as a chain of background jobs.
+The in-process one serves a gateway whose jobs are off (no database, no keys)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ log = logging.getLogger("switchboard.rag")
 
 
 class IngestRunner(Protocol):
-    async def submit(self, owner: str, document_id: str, version: int) -> str | None:
-        """Start ingesting; returns the job's id when a job engine runs it."""
+    async def submit(
+        self, owner: str, document_id: str, version: int, *, by: str, key_id: str | None
+    ) -> str | None:
+        """Start ingesting `owner`'s document on behalf of `by` (the job's owner: the calling
+        key) and its key; returns the job's id when a job engine runs it."""
 
     async def aclose(self) -> None: ...
 
@@ -28,7 +32,9 @@ class InProcessRunner:
         self._ingestion = ingestion
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def submit(self, owner: str, document_id: str, version: int) -> str | None:
+    async def submit(
+        self, owner: str, document_id: str, version: int, *, by: str, key_id: str | None
+    ) -> str | None:
         task = asyncio.create_task(self._run(owner, document_id, version))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

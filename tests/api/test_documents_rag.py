@@ -136,11 +136,31 @@ def library(alice: httpx.Client) -> dict[str, Any]:
     for resp in posted:
         assert resp.status_code == 202, resp.text
         assert resp.json()["status"] == "queued"
-    return {d: wait_ready(alice, d) for d in ("tea", "owls", "ice", "mars")}
+        assert resp.json()["task_id"].startswith("task_")  # the job engine runs the ingestion
+    docs = {d: wait_ready(alice, d) for d in ("tea", "owls", "ice", "mars")}
+    docs["tasks"] = [resp.json()["task_id"] for resp in posted]
+    return docs
+
+
+def test_ingestion_is_a_chain_of_jobs_owned_by_the_uploader(
+    library: dict[str, Any], alice: httpx.Client, bob: httpx.Client
+) -> None:
+    first = alice.get(f"/v1/tasks/{library['tasks'][0]}").json()
+    assert first["status"] == "succeeded"
+    kinds, job = [], first
+    while True:
+        kinds.append(job["kind"])
+        if not job.get("next_id"):
+            break
+        job = alice.get(f"/v1/tasks/{job['next_id']}").json()
+    assert kinds == ["rag.chunk", "rag.embed", "rag.index"]
+    assert job["status"] == "succeeded" and job["result"]["chunks"] == library["tea"]["chunks"]
+    assert bob.get(f"/v1/tasks/{library['tasks'][0]}").status_code == 404
 
 
 def test_every_format_is_ingested(library: dict[str, Any]) -> None:
-    assert {d: doc["status"] for d, doc in library.items()} == dict.fromkeys(library, "ready")
+    docs = {d: doc for d, doc in library.items() if d != "tasks"}
+    assert {d: doc["status"] for d, doc in docs.items()} == dict.fromkeys(docs, "ready")
     assert library["ice"]["pages"] == 2 and library["ice"]["format"] == "pdf"
     assert library["owls"]["title"] == "Owls" and library["tea"]["title"] == "Tea"
     assert library["mars"]["format"] == "txt"
