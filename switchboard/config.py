@@ -105,7 +105,9 @@ class CacheConfig(BaseModel):
     layers: list[CacheLayer] = Field(
         default_factory=_exact_layer, description="semantic: embeds the last user message"
     )
-    threshold: float = Field(0.9, gt=0, le=1, description="semantic: least cosine similarity")
+    threshold: float = Field(
+        0.86, gt=0, le=1, description="semantic: least cosine similarity (bench/cache_eval)"
+    )
     guard: bool = Field(True, description="semantic: refuse pairs differing in numbers, names...")
     ttl_s: int = Field(3600, ge=1, description="an entry's life; a hit never extends it")
     max_temperature: float = Field(0.3, ge=0, description="hotter requests are not cached")

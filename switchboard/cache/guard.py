@@ -34,19 +34,44 @@ _OPPOSITES = (
     ("ascending", "descending"), ("largest", "smallest"), ("first", "last"), ("more", "less"),
     ("higher", "lower"), ("faster", "slower"), ("north", "south"), ("east", "west"),
     ("left", "right"), ("true", "false"), ("allow", "deny"), ("accept", "reject"),
-    ("celsius", "fahrenheit"), ("to", "from"),
+    ("celsius", "fahrenheit"), ("to", "from"), ("on", "off"), ("up", "down"), ("in", "out"),
+    ("show", "hide"), ("visible", "hidden"), ("win", "lose"), ("rise", "fall"),
 )  # fmt: skip
 _OPPOSITE = {a: b for a, b in _OPPOSITES} | {b: a for a, b in _OPPOSITES}
 _OPPOSITE_WORDS = frozenset(_OPPOSITE) - {"to", "from"}
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\s?[a-zA-Z%°$€£]{1,4}\b)?")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_UNITS = {
+    "km": "kilometer", "kilometer": "kilometer", "kilometre": "kilometer", "mi": "mile",
+    "mile": "mile", "m": "meter", "meter": "meter", "metre": "meter", "cm": "centimeter",
+    "centimeter": "centimeter", "mm": "millimeter", "millimeter": "millimeter", "ft": "foot",
+    "foot": "foot", "feet": "foot", "in": "inch", "inch": "inch", "inche": "inch", "yard": "yard",
+    "g": "gram", "gram": "gram", "kg": "kilogram", "kilogram": "kilogram", "lb": "pound",
+    "pound": "pound", "oz": "ounce", "ounce": "ounce", "ton": "ton", "tonne": "ton",
+    "l": "liter", "liter": "liter", "litre": "liter", "ml": "milliliter", "milliliter": "milliliter",
+    "gallon": "gallon", "quart": "quart", "pint": "pint", "cup": "cup", "tablespoon": "tablespoon",
+    "tbsp": "tablespoon", "teaspoon": "teaspoon", "tsp": "teaspoon", "celsius": "celsius",
+    "fahrenheit": "fahrenheit", "kelvin": "kelvin", "second": "second", "sec": "second",
+    "minute": "minute", "min": "minute", "hour": "hour", "hr": "hour", "day": "day",
+    "week": "week", "month": "month", "year": "year", "byte": "byte", "bit": "bit",
+    "kb": "kilobyte", "kilobyte": "kilobyte", "mb": "megabyte", "megabyte": "megabyte",
+    "gb": "gigabyte", "gigabyte": "gigabyte", "tb": "terabyte", "terabyte": "terabyte",
+    "gib": "gibibyte", "mib": "mebibyte", "acre": "acre", "hectare": "hectare", "mph": "mph",
+    "knot": "knot", "kmh": "kmh", "psi": "psi", "pascal": "pascal", "bar": "bar", "usd": "usd",
+    "eur": "eur", "gbp": "gbp", "jpy": "jpy", "dollar": "usd", "euro": "eur", "cubic": "cubic",
+    "square": "square", "watt": "watt", "kwh": "kwh", "volt": "volt", "calorie": "calorie",
+}  # fmt: skip
+_QUANTITY_CUES = ("how many", "how much", "convert", "how far", "how long", "how heavy")
+_TOKENS = re.compile(r"\d+(?:\.\d+)?|[a-z]+")
+_AMBIGUOUS_UNITS = frozenset("in m g l mi min sec hr bar square cubic".split())
+_NEGATING_PREFIXES = ("un", "in", "il", "ir", "im", "dis", "non")
 _QUOTED = re.compile(
     r"\"([^\"]{1,200})\"|(?<!\w)'([^']{2,200})'(?!\w)|`([^`]{1,200})`|“([^”]{1,200})”"
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019]*")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z0-9]+|\b[A-Z]{2,}\b|\b\w*\d\w*\b")
 _NUMBER_WORDS = frozenset(
-    "zero one two three four five six seven eight nine ten eleven twelve twenty thirty forty "
-    "fifty hundred thousand million billion half double twice triple first second third".split()
+    "zero two three four five six seven eight nine ten eleven twelve twenty thirty forty "
+    "fifty hundred thousand million billion half double twice triple".split()
 )
 
 
@@ -60,11 +85,13 @@ class Features:
     quoted: frozenset[str]
     times: frozenset[str]
     opposites: frozenset[str]
+    units: tuple[str, ...]  # in sentence order: "5 km to miles" is not "5 miles to km"
+    words: frozenset[str]
 
 
 def features(text: str) -> Features:
     words = [w.lower().replace("\u2019", "'") for w in _WORD.findall(text)]
-    numbers = {n.lower().replace(",", "").replace(" ", "") for n in _NUMBER.findall(text)}
+    numbers = {n.replace(",", "") for n in _NUMBER.findall(text)}
     numbers |= {w for w in words if w in _NUMBER_WORDS}
     quoted = {next(g for g in m if g).strip().lower() for m in _QUOTED.findall(text)}
     names = {n.lower() for n in _NAME.findall(text)} - _TIME_WORDS - _NEGATIONS
@@ -75,13 +102,53 @@ def features(text: str) -> Features:
         quoted=frozenset(quoted),
         times=frozenset(w for w in words if w in _TIME_WORDS),
         opposites=frozenset(w for w in words if w in _OPPOSITE_WORDS),
+        units=_units(text, bool(numbers)),
+        words=frozenset(words),
     )
+
+
+def _units(text: str, has_number: bool) -> tuple[str, ...]:
+    """Units of measure, in order, in a question about quantities (a number, "how many",
+    "convert"); elsewhere words like "in", "cup" or "second" are just words."""
+    lower = text.lower()
+    if not (has_number or any(cue in lower for cue in _QUANTITY_CUES)):
+        return ()
+    tokens = _TOKENS.findall(lower)
+    found = []
+    for i, word in enumerate(tokens):
+        unit = _unit(word)
+        if unit is None or (word in _AMBIGUOUS_UNITS and not (i and tokens[i - 1][0].isdigit())):
+            continue  # "in", "m", "min": units only right after a number ("5 m", "10 min")
+        found.append(unit)
+    return tuple(found)
+
+
+def _unit(word: str) -> str | None:
+    found = _UNITS.get(word)
+    if found is None and len(word) > 3 and word.endswith("s"):
+        found = _UNITS.get(word[:-1])
+    return found
+
+
+def _negated_word(a: frozenset[str], b: frozenset[str]) -> bool:
+    """A word on one side whose negating form ("safe"/"unsafe", "legal"/"illegal") is on the
+    other side only."""
+    for x, y in ((a - b, b - a), (b - a, a - b)):
+        for word in x:
+            if len(word) < 4:
+                continue
+            stem = word[:6]
+            for other in y:
+                for p in _NEGATING_PREFIXES:
+                    if other.startswith(p) and other[len(p) : len(p) + 6] == stem:
+                        return True
+    return False
 
 
 def differs(a: str, b: str) -> str | None:
     """Why an answer to `a` may be wrong for `b` (a reason label), or None when none is seen."""
     fa, fb = features(a), features(b)
-    if fa.negations != fb.negations:
+    if fa.negations != fb.negations or _negated_word(fa.words, fb.words):
         return "negation"
     if fa.numbers != fb.numbers:
         return "number"
@@ -91,6 +158,8 @@ def differs(a: str, b: str) -> str | None:
         return "date"
     if any(_OPPOSITE[w] in fb.opposites for w in fa.opposites - fb.opposites):
         return "opposite"
-    if fa.names != fb.names:
-        return "entity"
+    if fa.units != fb.units:
+        return "unit"
+    if fa.names - fb.names and fb.names - fa.names:  # one naming what the other leaves out is
+        return "entity"  # often a paraphrase ("the highest mountain on Earth"); a swap is not
     return None
