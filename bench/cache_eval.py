@@ -59,7 +59,11 @@ class Pair:
 def _context(text: str, last: str) -> list[Message]:
     if text.startswith("Previous turn: "):
         asked = text.removeprefix("Previous turn: ").strip('"')
-        return [Message("user", asked), Message("assistant", "(the earlier answer)"), Message("user", last)]
+        return [
+            Message("user", asked),
+            Message("assistant", "(the earlier answer)"),
+            Message("user", last),
+        ]
     return [Message("system", text), Message("user", last)]
 
 
@@ -195,7 +199,8 @@ async def replay(pairs: list[Pair], embedder: LocalEmbedder, threshold: float) -
 
 def _table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| threshold | paraphrase hits | false hits | paraphrase hits + guard | false hits + guard |",
+        "| threshold | paraphrases hit | false hits | paraphrases hit + guard "
+        "| false hits + guard |",
         "| --- | --- | --- | --- | --- |",
     ]
     for r in rows:
@@ -210,15 +215,21 @@ def _report(name: str, pairs: list[Pair], scored: list[Scored], t: float) -> dic
     rows = sweep(scored)
     at = next(r for r in rows if r["threshold"] == t)
     positives = sum(p.positive for p in pairs)
-    print(f"\n## {name}: {len(pairs)} pairs, {positives} paraphrases, "
-          f"{len(pairs) - positives} hard negatives")
+    print(
+        f"\n## {name}: {len(pairs)} pairs, {positives} paraphrases, "
+        f"{len(pairs) - positives} hard negatives"
+    )
     print(_table(rows))
-    print(f"at {t:.2f}: {at['hits_guard']:.1%} of paraphrases hit, {at['false_guard']:.1%} "
-          f"false hits with the guard ({at['hits_plain']:.1%} / {at['false_plain']:.1%} without)")
+    print(
+        f"at {t:.2f}: {at['hits_guard']:.1%} of paraphrases hit, {at['false_guard']:.1%} "
+        f"false hits with the guard ({at['hits_plain']:.1%} / {at['false_plain']:.1%} without)"
+    )
     kinds = by_kind(scored, t)
     for kind, v in kinds.items():
-        print(f"  {kind:11} n={v['pairs']:3}  hit {v['hit_plain']:.1%} -> {v['hit_guard']:.1%} "
-              f"with guard  (median similarity {v['median_similarity']:.3f})")
+        print(
+            f"  {kind:11} n={v['pairs']:3}  hit {v['hit_plain']:.1%} -> {v['hit_guard']:.1%} "
+            f"with guard  (median similarity {v['median_similarity']:.3f})"
+        )
     return {"pairs": len(pairs), "paraphrases": positives, "sweep": rows, "at_default": at,
             "by_kind": kinds}  # fmt: skip
 
@@ -241,12 +252,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     await embedder.aclose()
     at = result["fresh"]["at_default"]
     result["goal_met_on_fresh"] = at["false_guard"] <= GOAL_FALSE and at["hits_guard"] >= GOAL_HITS
-    print(f"\ndefault threshold {t:.2f} (highest with >= {CHOOSE_HITS:.0%} paraphrase hits "
-          f"on the tuning set); goal met on the fresh set: {result['goal_met_on_fresh']}")
+    print(
+        f"\ndefault threshold {t:.2f} (highest with >= {CHOOSE_HITS:.0%} paraphrase hits "
+        f"on the tuning set); goal met on the fresh set: {result['goal_met_on_fresh']}"
+    )
     print(f"guard: {result['guard_us_per_pair']:.1f} us CPU per pair")
     print(f"real ReplyCache at {t:.2f}, all pairs: {result['real_cache_at_default']}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2))
     return result
 
 
@@ -255,7 +266,10 @@ def main() -> None:
     parser.add_argument("--json", help="write the results here too")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    asyncio.run(main_async(parser.parse_args()))
+    args = parser.parse_args()
+    result = asyncio.run(main_async(args))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from switchboard.cache.reply_cache import ReplyCache
-from switchboard.cache.setup import reply_cache
+from switchboard.cache.setup import attach_semantic, reply_cache
 from switchboard.config import Catalogue, Price, Settings
 from switchboard.embeddings.build import SharesLocalEmbedder, build_embedder, local_embedder
 from switchboard.embeddings.cached import CachedEmbedder
@@ -324,6 +324,11 @@ class Gateway:
             self.slo.start()
         if self.jobs is not None:
             await self.jobs.start()  # after the keys' migration: the same chain of revisions
+        if self.cache is not None and self.embedder is not None:
+            await attach_semantic(
+                self.cache, self.settings, self.catalogue, self.embedder, self.backbone,
+                self.metrics.cache, self.metrics.limits_store_error,
+            )  # fmt: skip
 
     async def aclose(self) -> None:
         if self.jobs is not None:

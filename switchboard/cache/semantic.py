@@ -76,8 +76,8 @@ class SemanticLayer:
         return dropped
 
     async def aclose(self) -> None:
+        """The index is the layer's own; the embedder is the gateway's (closed by it)."""
         await self.index.aclose()
-        await self.embedder.aclose()
 
     def _failed(self, part: str, exc: Exception) -> None:
         log.warning("semantic cache: the %s failed (%s); a miss", part, type(exc).__name__)

@@ -1,8 +1,8 @@
 """Build the reply cache a gateway's settings and catalogue ask for (None when no model caches).
 
 Entries live in process memory, or in Redis (through the store backbone) when a Redis URL is
-set, so every replica shares them. The semantic layer is built only when some model's policy
-lists it: it loads the embedding model and a vector index.
+set, so every replica shares them. The semantic layer is attached only when some model's policy
+lists it: it runs on the gateway's embedder and opens a vector index of its own ("cache").
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from switchboard.config import Catalogue, Settings
 from switchboard.observability.cache_metrics import CacheMetrics
 
 if TYPE_CHECKING:
+    from switchboard.embeddings.base import Embedder
     from switchboard.stores.backbone import StoreBackbone
+    from switchboard.stores.guard import OnError
 
 log = logging.getLogger("switchboard.cache")
 
@@ -36,12 +38,35 @@ def reply_store(
     return store
 
 
-def semantic_layer(
-    settings: Settings, backbone: StoreBackbone | None, metrics: CacheMetrics
-) -> SemanticLayer | None:
-    """The embedder and the vector index the settings pick (wired with the vector indexes)."""
-    log.warning("semantic cache layer not available yet: exact layer only")
-    return None
+async def attach_semantic(
+    cache: ReplyCache,
+    settings: Settings,
+    catalogue: Catalogue,
+    embedder: Embedder,
+    backbone: StoreBackbone | None,
+    metrics: CacheMetrics,
+    on_store_error: OnError,
+) -> None:
+    """Give the cache its semantic layer (at start-up: opening the index may read a file or
+    reach Redis): the gateway's one embedder, and the vector index the settings pick."""
+    if not ReplyCache.semantic_wanted(catalogue):
+        return
+    from switchboard.embeddings.build import local_embedder
+    from switchboard.vectors.build import open_vector_index
+
+    local = local_embedder(embedder)
+    if local is not None:
+        local.start_loading()  # in the background: the first lookup need not wait for it all
+    index = await open_vector_index(
+        settings,
+        "cache",
+        dimensions=embedder.dimensions,
+        backbone=backbone,
+        on_error=on_store_error,
+    )
+    cache.semantic = SemanticLayer(
+        embedder, index, on_error=lambda part: metrics.errors.labels(part).inc()
+    )
 
 
 def reply_cache(
@@ -52,13 +77,10 @@ def reply_cache(
 ) -> ReplyCache | None:
     if not ReplyCache.wanted(catalogue):
         return None
-    semantic = None
-    if ReplyCache.semantic_wanted(catalogue):
-        semantic = semantic_layer(settings, backbone, metrics)
     return ReplyCache(
         catalogue,
         reply_store(settings, backbone, metrics),
-        semantic,
+        None,  # the semantic layer: attach_semantic, at start-up
         on_error=lambda part: metrics.errors.labels(part).inc(),
         on_guard=lambda reason: metrics.guard_rejections.labels(reason).inc(),
     )
