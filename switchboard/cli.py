@@ -132,6 +132,9 @@ def parser() -> argparse.ArgumentParser:
     from switchboard.keys.cli import add_keys_commands
 
     add_keys_commands(sub)
+    from switchboard.keys.usage_cli import add_usage_commands
+
+    add_usage_commands(sub)
     _add_config_commands(sub)
     from switchboard.export.command import add_command as add_export_command
 
