@@ -4,9 +4,9 @@ const KEEP = 300; // points on screen: five minutes at one a second
 const COLORS = ["#0b62d6", "#9a6700", "#cf222e", "#1a7f37"];
 
 // name: [element id, [[series label, value from a point]...], [[SLO label, target name]...],
-//        options: scale of the targets (a rate drawn in %), log axis]
+//        options: scale of the targets (a rate drawn in %), log axis, dense (no point marks), percent (0-100)]
 const SPECS = {
-  rps: ["chart-rps", [["req/s", (p) => p.rps]], [], {}],
+  rps: ["chart-rps", [["req/s", (p) => p.rps]], [], { dense: true }],
   latency: ["chart-latency", [
     ["p50", (p) => p.latency_ms.p50],
     ["p95", (p) => p.latency_ms.p95],
@@ -20,8 +20,8 @@ const SPECS = {
   errors: ["chart-errors", [
     ["5xx %", (p) => pct(p.error_rate)],
     ["4xx %", (p) => pct(p.refused_rate)],
-  ], [["SLO 5xx %", "error_rate"]], { scale: 100 }],
-  cache: ["chart-cache", [["hit %", (p) => pct(p.cache_hit_rate)]], [], {}],
+  ], [["SLO 5xx %", "error_rate"]], { scale: 100, percent: true }],
+  cache: ["chart-cache", [["hit %", (p) => pct(p.cache_hit_rate)]], [], { percent: true }],
 };
 
 function pct(rate) {
@@ -39,7 +39,7 @@ class Chart {
     // latency spans decades (a 1 ms answer under a 30 s target): a log axis shows both
     const y = options.log
       ? { distr: 3, log: 10 }
-      : { range: (u, min, max) => [0, Math.max(max || 0, 1) * 1.1] };
+      : { range: (u, min, max) => [0, options.percent ? 100 : Math.max(max || 0, 1) * 1.1] };
     const opts = {
       width: this.width(),
       height: 200,
@@ -47,12 +47,16 @@ class Chart {
       scales: { x: { time: true }, y },
       series: [
         {},
-        ...series.map(([label], i) => ({ label, stroke: COLORS[i % COLORS.length], width: 1.5 })),
+        // percentiles and rates are often sparse (a lone request is one point): mark each point
+        ...series.map(([label], i) => ({
+          label, stroke: COLORS[i % COLORS.length], width: 1.5,
+          points: { show: !options.dense, size: 4, fill: COLORS[i % COLORS.length] },
+        })),
         ...slo.map(([label], i) => ({
           label, stroke: COLORS[i % COLORS.length], dash: [6, 4], width: 1, alpha: 0.7,
         })),
       ],
-      axes: [{}, { size: 60 }],
+      axes: [{}, { size: 70 }],
     };
     this.plot = new uPlot(opts, this.data, this.el);
   }

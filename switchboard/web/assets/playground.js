@@ -50,6 +50,8 @@ async function send() {
     stream: true,
     stream_options: { include_usage: true },
   };
+  const temperature = $("pg-temperature").value.trim();
+  if (temperature !== "") body.temperature = Number(temperature);
   const key = $("pg-key").value.trim() || savedKey();
   const started = performance.now();
   try {
