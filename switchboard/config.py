@@ -336,9 +336,6 @@ class Settings(BaseSettings):
     rag_tokenizer_path: Path | None = Field(
         None, description="RAG chunking tokenizer.json; default: MiniLM's (the embedder's own)"
     )
-    rag_max_chunks: int = Field(
-        200_000, ge=1, description="RAG: chunks the embedded vector index holds, all tenants"
-    )
     rag_max_document_bytes: int = Field(
         20 * 1024 * 1024, gt=0, description="RAG: largest document accepted (413 above)"
     )

@@ -305,7 +305,7 @@ class Gateway:
         )  # fmt: skip
         if gateway.jobs is not None:
             gateway.jobs.bind(gateway)
-        gateway.rag = RagHolder(settings, gateway.jobs)
+        gateway.rag = RagHolder(settings, embedder, gateway.jobs, backbone)
         return gateway
 
     @property

@@ -22,6 +22,7 @@ from switchboard.vectors.base import VectorIndex
 
 if TYPE_CHECKING:
     from switchboard.jobs.engine import JobEngine
+    from switchboard.stores.backbone import StoreBackbone
 
 
 @dataclass
@@ -62,11 +63,10 @@ class RagServices:
 @dataclass
 class RagRuntime:
     """What one process serves RAG with: the services, the runner of ingestions, and the
-    embedder and index it owns (closed with it)."""
+    vector index it owns (closed with it; the embedder is the Gateway's, shared)."""
 
     services: RagServices
     runner: IngestRunner
-    embedder: Embedder
     index: VectorIndex
 
     @classmethod
@@ -78,7 +78,7 @@ class RagRuntime:
         runner: IngestRunner | None = None,
     ) -> RagRuntime:
         services = RagServices.build(settings, embedder, index)
-        return cls(services, runner or InProcessRunner(services.ingestion), embedder, index)
+        return cls(services, runner or InProcessRunner(services.ingestion), index)
 
     async def start(self) -> None:
         await self.services.start()
@@ -96,25 +96,25 @@ class RagRuntime:
         await self.runner.aclose()
         await self.services.aclose()
         await self.index.aclose()
-        await self.embedder.aclose()
 
 
-def rag_runtime(settings: Settings, jobs: JobEngine | None = None) -> RagRuntime:
-    """The local MiniLM embedder (loaded on first use), the configured vector index, and
-    ingestion as jobs on the engine when there is one (in-process tasks otherwise)."""
-    from switchboard.embeddings.local import LocalEmbedder
+async def rag_runtime(
+    settings: Settings,
+    embedder: Embedder,
+    jobs: JobEngine | None = None,
+    backbone: StoreBackbone | None = None,
+) -> RagRuntime:
+    """The Gateway's embedder, the "rag" vector index (in-process HNSW, or Redis with
+    `vector_redis_url`), and ingestion as jobs on the engine when there is one (in-process
+    tasks otherwise)."""
+    from switchboard.vectors.build import open_vector_index
 
-    runtime = RagRuntime.build(settings, LocalEmbedder(), vector_index(settings))
+    index = await open_vector_index(
+        settings, "rag", dimensions=embedder.dimensions, backbone=backbone
+    )
+    runtime = RagRuntime.build(settings, embedder, index)
     if jobs is not None:
         from switchboard.rag.tasks import JobsRunner
 
         runtime.runner = JobsRunner(jobs)
     return runtime
-
-
-def vector_index(settings: Settings) -> VectorIndex:
-    """The embedded HNSW index, refilled from the document store at start-up (the store keeps
-    every chunk's vector), sized so that documents are never evicted before it is full."""
-    from switchboard.vectors.hnsw import HnswIndex, HnswOptions
-
-    return HnswIndex(HnswOptions(max_entries=settings.rag_max_chunks))

@@ -9,14 +9,24 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from switchboard.config import Settings
+    from switchboard.embeddings.base import Embedder
     from switchboard.jobs.engine import JobEngine
     from switchboard.rag.build import RagRuntime
+    from switchboard.stores.backbone import StoreBackbone
 
 
 class RagHolder:
-    def __init__(self, settings: Settings, jobs: JobEngine | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        jobs: JobEngine | None = None,
+        backbone: StoreBackbone | None = None,
+    ) -> None:
         self._settings = settings
+        self._embedder = embedder
         self._jobs = jobs
+        self._backbone = backbone
         self._runtime: RagRuntime | None = None
         self._lock: asyncio.Lock | None = None
 
@@ -28,7 +38,9 @@ class RagHolder:
                 if self._runtime is None:
                     from switchboard.rag.build import rag_runtime
 
-                    runtime = rag_runtime(self._settings, self._jobs)
+                    runtime = await rag_runtime(
+                        self._settings, self._embedder, self._jobs, self._backbone
+                    )
                     await runtime.start()
                     self._runtime = runtime
         return self._runtime

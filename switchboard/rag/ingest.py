@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from switchboard.embeddings.base import Embedder
+from switchboard.errors import ServiceNotReady
 from switchboard.rag.chunking import TokenChunker
 from switchboard.rag.models import Document, NewDocument
 from switchboard.rag.parsers import UnreadableDocument, parse
@@ -90,7 +91,10 @@ class Ingestion:
         ids, vectors = await self.store.vectors(owner, document_id, version)
         space = namespace(owner)
         if ids:
+            skipped = getattr(self.vector_index, "failed_open", 0)
             await self.vector_index.add(space, ids, vectors)
+            if getattr(self.vector_index, "failed_open", 0) > skipped:  # a shared index down
+                raise ServiceNotReady("the vector index did not take the chunks", retry_after=2)
         replaced = await self.store.promote(owner, document_id, version)
         if replaced is None:  # a newer version took over while this one was being indexed
             if ids:

@@ -4,6 +4,7 @@ rebuilt from the store, and retrieval quality on a small fixture."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -15,6 +16,8 @@ from switchboard.rag.ingest import namespace
 from switchboard.rag.models import NewDocument
 from switchboard.rag.parsers import UnreadableDocument
 from switchboard.rag.store import SqlDocumentStore
+from switchboard.testing.vector_redis import VectorRedisProcess
+from switchboard.vectors.build import open_vector_index
 from switchboard.vectors.hnsw import HnswIndex
 from tests.rag.conftest import make_pdf
 
@@ -143,3 +146,31 @@ async def test_retrieval_quality_on_a_small_fixture(rag: RagServices) -> None:
         ranks.append(found.index(expected) + 1 if expected in found else None)
     assert sum(r == 1 for r in ranks) >= 7, ranks  # MiniLM: top-1 for at least 7 of 8
     assert all(r is not None for r in ranks), ranks  # and every one within the top 3
+
+
+async def test_the_shared_redis_index_serves_another_process(
+    doc_store: SqlDocumentStore, local_embedder: LocalEmbedder, vector_redis: VectorRedisProcess
+) -> None:
+    """Distributed: what one process (a worker) indexes in the Redis vector index, another
+    (an API replica) retrieves; tenants stay apart and a re-ingest replaces."""
+    settings = Settings(vector_redis_url=vector_redis.url, redis_prefix=f"sbt-{uuid.uuid4().hex}:")
+    worker_index = await open_vector_index(settings, "rag", dimensions=384)
+    api_index = await open_vector_index(settings, "rag", dimensions=384)
+    worker = RagServices.build(settings, local_embedder, worker_index, store=doc_store)
+    api = RagServices.build(settings, local_embedder, api_index, store=doc_store)
+    try:
+        for doc_id, text in FIXTURE.items():
+            await ingest(worker, "tenant:a", NewDocument(doc_id, "txt", text.encode()))
+        await ingest(worker, "tenant:b", NewDocument("bees", "txt", b"Wasps build paper nests."))
+        top = await api.retriever.search("tenant:a", "How do bees tell where flowers are?", 1)
+        assert top[0].document_id == "bees" and "waggle" in top[0].text
+        top = await api.retriever.search("tenant:b", "How do bees tell where flowers are?", 3)
+        assert [s.text for s in top] == ["Wasps build paper nests."]
+        await ingest(worker, "tenant:a", NewDocument("bees", "txt", b"Bees make honey."))
+        found = await api.retriever.search("tenant:a", "bees", 8)
+        assert [s.text for s in found if s.document_id == "bees"] == ["Bees make honey."]
+        assert await api_index.count(namespace("tenant:a")) == len(FIXTURE)
+    finally:
+        await worker_index.clear()
+        await worker_index.aclose()
+        await api_index.aclose()
