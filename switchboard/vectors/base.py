@@ -50,3 +50,11 @@ def as_rows(vectors: Vectors, dimensions: int) -> Vectors:
     if rows.ndim != 2 or rows.shape[1] != dimensions:
         raise ValueError(f"vectors must have {dimensions} dimensions, not shape {rows.shape}")
     return rows
+
+
+def entry_rows(ids: list[str], vectors: Vectors, dimensions: int) -> Vectors:
+    """`as_rows`, checking that there is one id per vector."""
+    rows = as_rows(vectors, dimensions)
+    if len(ids) != len(rows):
+        raise ValueError(f"{len(ids)} ids for {len(rows)} vectors")
+    return rows

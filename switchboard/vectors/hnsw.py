@@ -31,7 +31,7 @@ from usearch.index import Index
 
 from switchboard.embeddings.base import Vectors
 from switchboard.vectors import snapshot
-from switchboard.vectors.base import Match, as_rows
+from switchboard.vectors.base import Match, as_rows, entry_rows
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +92,7 @@ class HnswIndex:
     async def add(
         self, namespace: str, ids: list[str], vectors: Vectors, ttl_s: float | None = None
     ) -> None:
-        rows = self._rows(vectors)
-        if len(ids) != len(rows):
-            raise ValueError(f"{len(ids)} ids for {len(rows)} vectors")
+        rows = entry_rows(ids, vectors, self.options.dimensions)
         if not ids:
             return
         expires = None if ttl_s is None else self._clock() + ttl_s

@@ -30,7 +30,7 @@ from switchboard.embeddings.base import Vectors
 from switchboard.errors import ServiceNotReady
 from switchboard.stores.backbone import StoreBackbone
 from switchboard.stores.guard import Down, StoreGuard
-from switchboard.vectors.base import Match, as_rows
+from switchboard.vectors.base import Match, as_rows, entry_rows
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -105,9 +105,7 @@ class RedisVectorIndex:
     async def add(
         self, namespace: str, ids: list[str], vectors: Vectors, ttl_s: float | None = None
     ) -> None:
-        rows = self._rows(vectors)
-        if len(ids) != len(rows):
-            raise ValueError(f"{len(ids)} ids for {len(rows)} vectors")
+        rows = entry_rows(ids, vectors, self.options.dimensions)
         if not ids:
             return
         tag = namespace_tag(namespace)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from switchboard.stores.backbone import RedisOptions, StoreBackbone
-from switchboard.testing.vector_redis import VectorRedisProcess
+from switchboard.testing.processes import RedisProcess
 from switchboard.vectors.base import VectorIndex
 from switchboard.vectors.hnsw import HnswIndex, HnswOptions
 from switchboard.vectors.redis_index import RedisIndexOptions, RedisVectorIndex
@@ -47,7 +47,7 @@ async def hnsw_factory(tmp_path: Path) -> AsyncIterator[Factory]:
 
 
 @pytest.fixture
-async def redis_factory(vector_redis: VectorRedisProcess) -> AsyncIterator[Factory]:
+async def redis_factory(vector_redis: RedisProcess) -> AsyncIterator[Factory]:
     """Indexes on the session's vector Redis, each under a prefix of its own, cleaned up after."""
     made: list[tuple[RedisVectorIndex, StoreBackbone]] = []
     errors: list[str] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from switchboard.config import Settings
-from switchboard.testing.vector_redis import VectorRedisProcess
+from switchboard.testing.processes import RedisProcess
 from switchboard.vectors.build import open_vector_index
 from switchboard.vectors.hnsw import HnswIndex
 from switchboard.vectors.redis_index import RedisVectorIndex
@@ -28,7 +28,7 @@ async def test_embedded_by_default_and_kept_across_restarts(tmp_path: Path) -> N
     await damaged.aclose()
 
 
-async def test_redis_when_a_vector_redis_url_is_set(vector_redis: VectorRedisProcess) -> None:
+async def test_redis_when_a_vector_redis_url_is_set(vector_redis: RedisProcess) -> None:
     settings = Settings(vector_redis_url=vector_redis.url, redis_prefix="sbtest-build:")
     index = await open_vector_index(settings, "rag", dimensions=DIM)
     assert isinstance(index, RedisVectorIndex) and index.index_name == "sbtest-build:rag:idx"

@@ -9,15 +9,16 @@ from collections.abc import Iterator
 import pytest
 
 from switchboard.errors import ServiceNotReady
-from switchboard.testing.vector_redis import VectorRedisProcess
+from switchboard.testing.processes import RedisProcess
+from switchboard.testing.vector_redis import vector_redis_process
 from switchboard.vectors.redis_index import RedisVectorIndex
 from tests.vectors.conftest import Factory, near, unit
 
 
 @pytest.fixture
-def own_vector_redis(vector_redis: VectorRedisProcess) -> Iterator[VectorRedisProcess]:
+def own_vector_redis(vector_redis: RedisProcess) -> Iterator[RedisProcess]:
     """A vector Redis this test may kill and restart (the session's one must stay up)."""
-    server = VectorRedisProcess()
+    server = vector_redis_process()
     server.start()
     yield server
     server.kill()
@@ -35,7 +36,7 @@ async def test_two_replicas_share_one_index(redis_factory: Factory) -> None:
 
 
 async def test_an_outage_serves_misses_and_is_counted(
-    redis_factory: Factory, own_vector_redis: VectorRedisProcess
+    redis_factory: Factory, own_vector_redis: RedisProcess
 ) -> None:
     index = redis_factory(url=own_vector_redis.url)
     assert isinstance(index, RedisVectorIndex)
