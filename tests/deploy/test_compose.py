@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from switchboard.observability.genai_metrics import GenAiMetrics
 from switchboard.observability.metrics import Metrics
 from tests.deploy.conftest import DEPLOY
 
@@ -68,9 +69,10 @@ def test_mounted_files_exist() -> None:
 def test_the_dashboard_charts_metrics_the_gateway_exports() -> None:
     dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "switchboard.json").read_text())
     exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
-    names = [m for e in exprs for m in re.findall(r"switchboard_\w+", e)]
+    names = [m for e in exprs for m in re.findall(r"(?<!:)\bswitchboard_\w+", e)]
     used = {re.sub(r"_(bucket|total)$", "", m) for m in names}
     metrics = Metrics()
     metrics.watch_circuits(lambda: {"a": "closed"})
+    GenAiMetrics(metrics.registry)
     exported = {m.name for m in metrics.registry.collect()}
     assert used and used <= exported, used - exported
