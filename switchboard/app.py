@@ -94,11 +94,12 @@ def create_app(
     app.include_router(dashboard_routes.data)
     app.mount("/dashboard/assets", dashboard_routes.assets(), name="dashboard-assets")
     if settings.master_key is not None:  # no master key, no admin surface at all
-        from switchboard.api import admin_routes, cost_routes, slo_routes
+        from switchboard.api import admin_routes, cache_routes, cost_routes, slo_routes
 
         app.include_router(admin_routes.router)
         app.include_router(slo_routes.router)
         app.include_router(cost_routes.router)
+        app.include_router(cache_routes.router)
     install_openapi(app)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -139,6 +139,9 @@ def parser() -> argparse.ArgumentParser:
     from switchboard.export.command import add_command as add_export_command
 
     add_export_command(sub)
+    from switchboard.cache.cli import add_cache_commands
+
+    add_cache_commands(sub)
     return p
 
 

@@ -50,6 +50,8 @@ def context_headers(ctx: RequestContext) -> list[tuple[bytes, bytes]]:
     cache = ctx.cache
     if cache is not None and cache.outcome is not None:
         out.append((b"x-switchboard-cache", cache.outcome.encode()))
+        if cache.key is not None:
+            out.append((b"x-switchboard-cache-key", cache.key.encode()))
         if cache.similarity is not None:
             out.append((b"x-switchboard-cache-similarity", f"{cache.similarity:.4f}".encode()))
     return out

@@ -46,6 +46,7 @@ class CacheFacts:
 
     directive: Directive = DEFAULT
     outcome: Outcome | None = None
+    key: str | None = None  # the entry's key (x-switchboard-cache-key: to delete it)
     similarity: float | None = None  # semantic hits: the cosine similarity of the match
     saved: Usage | None = None  # a hit: the usage the stored reply cost when it was made
     saved_usd: float = 0.0  # priced at the deployment the route would have picked first

@@ -18,12 +18,13 @@ from switchboard.cache.entry import CachedReply
 from switchboard.cache.guard import differs
 from switchboard.cache.keys import RequestKeys
 from switchboard.cache.semantic import SemanticLayer
-from switchboard.cache.store import ReplyStore
+from switchboard.cache.store import InMemoryReplyStore, ReplyStore
 from switchboard.config import CacheConfig, Catalogue
 from switchboard.domain import ChatRequest
 
 log = logging.getLogger("switchboard.cache")
 GLOBAL_SCOPE = "global"
+_POLICY_FIELDS = {"layers", "threshold", "guard", "ttl_s", "max_temperature", "scope"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +166,22 @@ class ReplyCache:
 
     async def count(self) -> int:
         return await self.store.count()
+
+    async def stats(self) -> dict[str, Any]:
+        """What `GET /admin/cache` reports."""
+        vectors = await self.semantic.index.count() if self.semantic is not None else None
+        models = [
+            {"model": name, **p.model_dump(include=_POLICY_FIELDS)}
+            for name, p in self._policies.items()
+        ]
+        return {
+            "object": "cache.stats",
+            "store": "memory" if isinstance(self.store, InMemoryReplyStore) else "redis",
+            "entries": await self.store.count(),
+            "semantic": self.semantic is not None,
+            "vectors": vectors,
+            "models": models,
+        }
 
     async def aclose(self) -> None:
         await self.drain()

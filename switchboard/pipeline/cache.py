@@ -51,6 +51,7 @@ class CacheStage:
             facts.outcome = "bypass"
             return await call_next(ctx)
         keys = request_keys(request.model, request)
+        facts.key = keys.exact
         scope = scope_of(policy, ctx.key.tenant if ctx.key is not None else None)
         if facts.directive.lookup:
             started = time.perf_counter()
