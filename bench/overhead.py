@@ -123,7 +123,7 @@ def _measure(args: argparse.Namespace, layout: Layout) -> dict[str, Any]:
         tmp = Path(name)
         try:
             launcher = Launcher(fleet, layout, tmp, args.switchboard_src)
-            targets = start_targets(launcher, args.tokens, args.redis or None)
+            targets = start_targets(launcher, args.tokens, args.redis or None, args.granian)
             rest = _memory(targets)
             scripts = {
                 t.name: wrk.write_script(tmp / f"post-{i}.lua", BODY, t.headers)
@@ -160,6 +160,11 @@ def _parser() -> argparse.ArgumentParser:
         help="Redis for the keys-and-limits target ('' to skip that target)",
     )
     p.add_argument("--tokens", type=int, default=16, help="completion tokens the mock returns")
+    p.add_argument(
+        "--granian",
+        action="store_true",
+        help="also plain Switchboard served by granian (serve --server granian)",
+    )
     p.add_argument("--requests", type=int, default=200, help="sequential requests per target")
     p.add_argument("--repeat", type=int, default=1, help="runs per cell; the median is kept")
     p.add_argument("--warmup", type=int, default=2, help="seconds of wrk warm-up per target")

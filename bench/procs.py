@@ -137,10 +137,25 @@ def memory_mib(pid: int, key: str = "VmRSS") -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process (fields 14 and 15 of /proc/PID/stat)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
+    """User + system CPU time of a process and its live descendants (fields 14 and 15 of
+    /proc/PID/stat): a server whose workers are child processes (granian) counts in full."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return 0.0
     fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
+    own = (int(fields[11]) + int(fields[12])) / _TICKS
+    return own + sum(cpu_seconds(child) for child in _children(pid))
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(c) for c in task.read_text().split()]
+        except FileNotFoundError:
+            continue
+    return found
 
 
 def core_ticks() -> dict[str, tuple[int, int]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.targets import BUDGET, DIRECT, FORWARDER, FULL, LIMITS, SWITCHBOARD
+from bench.targets import BUDGET, DIRECT, FORWARDER, FULL, GRANIAN, LIMITS, SWITCHBOARD
 
 P50_BUDGET_MS = 1.0  # target: Switchboard adds at most 1 ms at p50, concurrency 1
 RPS_SHARE = 0.90  # target: at least 90% of the forwarder's requests/s at concurrency 16
@@ -141,17 +141,18 @@ def _cpu(row: Row) -> float:
 
 
 def limits_lines(rows: list[Row], levels: list[int]) -> list[str]:
-    """What API keys with Redis-backed limits (and a budget) add on top of plain Switchboard."""
+    """What API keys with Redis-backed limits (and a budget) add on top of plain Switchboard;
+    and what serving the same app with granian changes (negative: granian is cheaper)."""
     out = []
-    for name in (LIMITS, BUDGET, FULL):
+    for name in (LIMITS, BUDGET, FULL, GRANIAN):
         for conns in levels:
             sb, keyed = _find(rows, SWITCHBOARD, conns), _find(rows, name, conns)
             if sb is None or keyed is None:
                 continue
             out.append(
-                f"  {name:<17} c={conns:<3} p50 +{keyed['p50_ms'] - sb['p50_ms']:.3f} ms, "
+                f"  {name:<17} c={conns:<3} p50 {keyed['p50_ms'] - sb['p50_ms']:+.3f} ms, "
                 f"req/s x{keyed['rps'] / sb['rps']:.2f}, "
-                f"cpu/req +{_cpu(keyed) - _cpu(sb):.0f} us"
+                f"cpu/req {_cpu(keyed) - _cpu(sb):+.0f} us"
             )
     return out
 

@@ -21,6 +21,7 @@ DIRECT, FORWARDER, SWITCHBOARD = "direct", "forwarder", "switchboard"
 LIMITS = "sb+limits"  # API key with rpm/tpm limits in Redis, usage written to SQLite
 BUDGET = "sb+limits+budget"  # the same key with a spend budget too (also in Redis)
 FULL = "sb+full"  # RPM + TPM + max concurrency + budget in Redis, usage rows in SQLite
+GRANIAN = "sb(granian)"  # plain Switchboard served by granian instead of uvicorn
 _MESSAGES = [{"role": "user", "content": "Say hello."}]
 BODY = json.dumps({"model": "mock", "messages": _MESSAGES, "max_tokens": 16}).encode()
 STREAM_BODY = json.dumps({"model": "mock", "messages": _MESSAGES, "stream": True}).encode()
@@ -136,7 +137,8 @@ class Launcher:
         self.fleet.start(server).wait_ready(PATH, BODY, 30)
         return server, key
 
-    def switchboard(self, mock: Server) -> Server:
+    def switchboard(self, mock: Server, server: str = "uvicorn") -> Server:
+        """Plain Switchboard; `server` "granian" serves the same app with granian instead."""
         catalogue = self.tmp / "catalogue.yaml"
         catalogue.write_text(
             "models:\n  - name: mock\n    deployments:\n      - provider: openai\n"
@@ -144,8 +146,12 @@ class Launcher:
             "        api_key: sk-bench\n"
         )
         cli = [sys.executable, "-m", "switchboard.cli", "serve", "--config", str(catalogue)]
+        name = SWITCHBOARD
+        if server != "uvicorn":
+            cli += ["--server", server]
+            name = GRANIAN if server == "granian" else f"sb({server})"
         return self._start(
-            SWITCHBOARD, lambda port: [*cli, "--port", str(port)], self.layout.server_cpu, 30
+            name, lambda port: [*cli, "--port", str(port)], self.layout.server_cpu, 30
         )
 
     def litellm(self, mock: Server) -> Server | None:
@@ -170,11 +176,15 @@ class Launcher:
             return None
 
 
-def start_targets(launcher: Launcher, tokens: int, redis_url: str | None = None) -> list[Server]:
+def start_targets(
+    launcher: Launcher, tokens: int, redis_url: str | None = None, granian: bool = False
+) -> list[Server]:
     """The mock first (the direct target), then each proxy in front of it; each keyed target
     carries its own API key in `Server.headers`."""
     mock = launcher.mock(tokens)
     servers = [mock, launcher.forwarder(mock), launcher.switchboard(mock)]
+    if granian:
+        servers.append(launcher.switchboard(mock, "granian"))
     if redis_url:
         for budget, concurrency in ((False, False), (True, False), (True, True)):
             keyed, _ = launcher.switchboard_with_keys(

@@ -10,9 +10,11 @@ from switchboard import __version__
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from switchboard.app import create_app
+    import os
+
     from switchboard.config import Settings
-    from switchboard.server import serve, setup_logging
+    from switchboard.prefork import shared_state_problem, worker_count
+    from switchboard.server import serve, serve_granian, serve_processes, setup_logging
 
     overrides: dict[str, object] = {}
     if args.config is not None:
@@ -23,9 +25,32 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["port"] = args.port
     if args.log_format is not None:
         overrides["log_format"] = args.log_format
+    try:
+        workers = worker_count(args.workers)
+    except ValueError:
+        print(f"switchboard serve: --workers takes a number >= 1 or auto, not {args.workers!r}",
+              file=sys.stderr)  # fmt: skip
+        return 2
     settings = Settings(**overrides)  # type: ignore[arg-type]
     setup_logging(settings)
-    return serve(create_app(settings), settings)
+    problem = shared_state_problem(settings, workers)
+    if problem is not None:
+        print(f"switchboard serve: {problem}", file=sys.stderr)
+        return 2
+    if args.server == "granian":  # its workers read the settings from the environment
+        os.environ.update({f"SWITCHBOARD_{k.upper()}": str(v) for k, v in overrides.items()})
+        return serve_granian(settings, workers)
+    if workers > 1:
+        return serve_processes(settings, workers, _app)
+    return serve(_app(settings), settings)
+
+
+def _app(settings: object) -> object:
+    from switchboard.app import create_app
+    from switchboard.config import Settings
+
+    assert isinstance(settings, Settings)
+    return create_app(settings)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -101,6 +126,18 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.add_argument(
         "--log-format", choices=("text", "json"), help="log lines (default text; env: LOG_FORMAT)"
+    )
+    serve.add_argument(
+        "--workers",
+        default="1",
+        help="processes serving the port (default 1; auto = one per core); more than one "
+        "needs SWITCHBOARD_REDIS_URL",
+    )
+    serve.add_argument(
+        "--server",
+        choices=("uvicorn", "granian"),
+        default="uvicorn",
+        help="HTTP server (default uvicorn; granian needs the granian package)",
     )
     serve.set_defaults(func=_serve)
 

@@ -7,6 +7,8 @@ import logging
 import os
 import resource
 import signal
+import socket
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -90,17 +92,63 @@ def _terminated(signum: int, frame: object) -> None:
     raise _Terminated
 
 
-def serve(app: Any, settings: Settings) -> int:
-    """Run until SIGTERM/SIGINT; the exit status (0 after a graceful SIGTERM shutdown)."""
+def serve(app: Any, settings: Settings, sockets: list[socket.socket] | None = None) -> int:
+    """Run until SIGTERM/SIGINT; the exit status (0 after a graceful SIGTERM shutdown).
+    `sockets`: listen on these (a prefork worker's) instead of binding host:port."""
     server = uvicorn.Server(server_config(app, settings))  # configures uvicorn's log handlers
     for name in ("", "uvicorn", "uvicorn.access"):
         log_redaction.install(logging.getLogger(name))
     # uvicorn restores this handler after draining, then raises the captured SIGTERM into it
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
-        server.run()
+        server.run(sockets=sockets)
     except _Terminated:
         return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0 if server.started else STARTUP_FAILURE
+
+
+def serve_processes(settings: Settings, workers: int, build_app: Callable[[Settings], Any]) -> int:
+    """`serve --workers N` (N > 1): a supervisor and N workers (see prefork.py). Import the app
+    only through `build_app`, after this sets up prometheus_client's multiprocess mode."""
+    from switchboard.prefork import serve_workers
+
+    def run_worker(sockets: list[socket.socket]) -> int:
+        return serve(build_app(settings), settings, sockets)
+
+    return serve_workers(settings, workers, run_worker, STARTUP_FAILURE)
+
+
+def serve_granian(settings: Settings, workers: int) -> int:
+    """Serve with granian (Rust HTTP server) instead of uvicorn; its workers build the app from
+    the environment (`granian_app`). uvicorn's connection guard does not apply here."""
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    if workers > 1:
+        from switchboard.prefork import prepare_metrics_dir
+
+        prepare_metrics_dir()
+    Granian(
+        "switchboard.server:granian_app",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+        loop=Loops.uvloop,
+        backlog=settings.backlog,
+        log_access=settings.access_log,
+        workers_kill_timeout=settings.graceful_shutdown_s or None,
+    ).serve()
+    return 0
+
+
+def granian_app() -> Any:
+    """The app for a granian worker, from SWITCHBOARD_* settings (the CLI sets them)."""
+    from switchboard.app import create_app
+
+    settings = Settings()
+    setup_logging(settings)
+    return create_app(settings)

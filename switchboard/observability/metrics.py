@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,7 +65,11 @@ class Metrics:
             "switchboard_cost_usd", "Estimated cost in USD by model", ["model"], registry=r
         )
         self.active = Gauge(
-            "switchboard_active_requests", "Requests in flight", ["endpoint"], registry=r
+            "switchboard_active_requests",
+            "Requests in flight",
+            ["endpoint"],
+            registry=r,
+            multiprocess_mode="livesum",  # serve --workers N: the sum over live workers
         )
         self.limit_store_errors = Counter(
             "switchboard_limits_store_errors",
@@ -228,7 +233,20 @@ class Metrics:
         self._circuits = CircuitWatch(states, self.registry)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """This process's series; under `serve --workers N` (prometheus_client's multiprocess
+        mode) every worker's series summed, and this worker's circuit states."""
+        if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+            return generate_latest(self.registry)
+        from prometheus_client import multiprocess
+
+        everyone = CollectorRegistry()
+        multiprocess.MultiProcessCollector(everyone)
+        body = generate_latest(everyone)
+        if self._circuits is not None:
+            own = CollectorRegistry()
+            own.register(self._circuits)
+            body += generate_latest(own)
+        return body
 
 
 @dataclass(slots=True)

@@ -80,7 +80,10 @@ def slow_replicas(
 
 
 @contextmanager
-def running_replicas(mock_upstream: MockUpstream, tmp: Path, redis: str) -> Iterator[list[str]]:
+def running_replicas(
+    mock_upstream: MockUpstream, tmp: Path, redis: str, workers: int = 1
+) -> Iterator[list[str]]:
+    """REPLICAS `switchboard serve` processes, each with `workers` worker processes."""
     config = tmp / "catalogue.yaml"
     dep = {"provider": "openai", "model": "up", "api_base": mock_upstream.url}
     config.write_text(
@@ -107,9 +110,10 @@ def running_replicas(mock_upstream: MockUpstream, tmp: Path, redis: str) -> Iter
         "SWITCHBOARD_LOG_LEVEL": "warning",
     }
     ports = [free_port() for _ in range(REPLICAS)]
+    serve = [sys.executable, "-m", "switchboard.cli", "serve", "--workers", str(workers)]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "switchboard.cli", "serve", "--port", str(p)],
+            [*serve, "--port", str(p)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=(tmp / f"replica-{p}.log").open("w"),
