@@ -3,6 +3,7 @@ connection_guard.py), its logging, and a clean exit after a graceful SIGTERM shu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import resource
@@ -114,10 +115,25 @@ def serve_processes(settings: Settings, workers: int, build_app: Callable[[Setti
     only through `build_app`, after this sets up prometheus_client's multiprocess mode."""
     from switchboard.prefork import serve_workers
 
+    if settings.jobs_on or settings.auth_required:
+        asyncio.run(_migrate_once(settings))
+
     def run_worker(sockets: list[socket.socket]) -> int:
         return serve(build_app(settings), settings, sockets)
 
     return serve_workers(settings, workers, run_worker, STARTUP_FAILURE)
+
+
+async def _migrate_once(settings: Settings) -> None:
+    """The database's tables and the key pepper, made once before the workers start (workers
+    migrating at once would race to create the same tables, or two peppers)."""
+    from switchboard.keys.store import SqlKeyStore
+
+    store = SqlKeyStore.from_settings(settings)
+    try:
+        await store.migrate()
+    finally:
+        await store.aclose()
 
 
 def serve_granian(settings: Settings, workers: int) -> int:

@@ -111,7 +111,9 @@ def test_two_workers_serve_one_metrics_view_and_drain_on_sigterm(
     body = {"model": "mock", "messages": [{"role": "user", "content": "hi"}]}
     for _ in range(40):  # a connection each, so the kernel hands both workers some
         assert httpx.post(f"{gw.base_url}/v1/chat/completions", json=body).status_code == 200
-    assert len(list(metrics_dir.glob("counter_*.db"))) == 2, "both workers served"
+    files = sorted(p.name for p in metrics_dir.glob("counter_*.db"))
+    problems = [ln for ln in gw.log_text().splitlines() if "switchboard.request" not in ln]
+    assert len(files) == 2, f"both workers served: {files}\n" + "\n".join(problems[-60:])
     seen = [_requests_total(gw.base_url) for _ in range(10)]  # whichever worker answers
     assert seen == [40.0] * 10
 
