@@ -280,6 +280,15 @@ class Settings(BaseSettings):
     local_threads: int = Field(0, ge=0, description="torch threads for the local model; 0 = auto")
     local_default_max_tokens: int = Field(256, ge=1, le=4096)
     preload_local_model: bool = True
+    local_model_cache: bool = Field(
+        True, description="keep the local model's converted weights on disk for later starts"
+    )
+    local_model_cache_dir: Path | None = Field(
+        None, description="their folder; default: $XDG_CACHE_HOME/switchboard/local-model"
+    )
+    local_model_dtype: Literal["auto", "bfloat16", "float32"] = Field(
+        "auto", description="weights' type; auto: bfloat16 where the CPU has it natively"
+    )
     retry_rounds: int = Field(1, ge=0, description="extra passes over all deployments")
     retry_backoff_s: float = Field(0.1, ge=0, description="base of the exponential backoff")
     retry_backoff_max_s: float = Field(2.0, ge=0)

@@ -96,11 +96,28 @@ def load_local_model(settings: Settings, threads: int) -> LocalModel:
     except ImportError as exc:
         raise ServiceNotReady(f"the local model needs {exc.name}: {INSTALL_HINT}") from exc
     try:
-        model = local_runtime.load_model(path, threads)
+        model = local_runtime.load_model(path, threads, cache_dir(settings), dtype(settings))
     except Exception as exc:
         raise ServiceNotReady(f"the local model failed to load from {path}: {exc}") from exc
     log.info("local model %s loaded in %.1f s (%d threads)", path.name, model.load_seconds, threads)
     return model
+
+
+def cache_dir(settings: Settings) -> Path | None:
+    """Where converted weights are kept; None: convert at every start."""
+    if not settings.local_model_cache:
+        return None
+    if settings.local_model_cache_dir is not None:
+        return settings.local_model_cache_dir
+    from switchboard.providers.local_weights import default_cache_dir
+
+    return default_cache_dir()
+
+
+def dtype(settings: Settings) -> str:
+    from switchboard.providers.local_weights import serving_dtype
+
+    return serving_dtype(settings.local_model_dtype)
 
 
 class LocalModelProvider:

@@ -1,4 +1,5 @@
-"""The torch side of the local model: load the GGUF, generate on the calling thread, stream text.
+"""The torch side of the local model: load the weights (local_weights.py), generate on the
+calling thread, stream text.
 
 Importing this module imports torch and transformers; `providers/local.py` imports it only inside
 its loader, on its worker thread, so that a gateway without local models never pays for them.
@@ -18,8 +19,6 @@ from typing import Any
 import torch
 import transformers.modeling_gguf_pytorch_utils as gguf_utils
 from transformers import (
-    AutoModelForCausalLM,
-    AutoTokenizer,
     PreTrainedModel,
     StoppingCriteria,
     StoppingCriteriaList,
@@ -29,6 +28,7 @@ from transformers.utils import logging as hf_logging
 from switchboard.domain import Message
 from switchboard.errors import InvalidRequest
 from switchboard.providers.local_generation import Generation, Sampling
+from switchboard.providers.local_weights import load_weights
 
 
 def chat_messages(messages: list[Message]) -> list[dict[str, str]]:
@@ -228,15 +228,20 @@ def _quiet_gguf_conversion() -> Iterator[None]:
         gguf_utils.tqdm = bar  # type: ignore[attr-defined]
 
 
-def load_model(path: Path, threads: int) -> LocalModel:
-    """Load the GGUF at `path` as float32 torch weights, using `threads` CPU threads."""
+def load_model(path: Path, threads: int, cache_dir: Path | None, dtype: str) -> LocalModel:
+    """Load the GGUF at `path` (converted once, then from `cache_dir`), using `threads` CPU
+    threads, and run one token through it so the first request pays no warm-up."""
     torch.set_num_threads(threads)
     hf_logging.disable_progress_bar()
     started = time.perf_counter()
     with _quiet_gguf_conversion():
-        tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
-        model = AutoModelForCausalLM.from_pretrained(
-            str(path.parent), gguf_file=path.name, dtype=torch.float32
-        )
+        model, tokenizer = load_weights(path, cache_dir, dtype)
     model.eval()
-    return LocalModel(model, tokenizer, time.perf_counter() - started)
+    loaded = LocalModel(model, tokenizer, 0.0)
+    loaded.generate([Message("user", "Hi")], Sampling(max_new_tokens=1), _ignore, threading.Event())
+    loaded.load_seconds = time.perf_counter() - started
+    return loaded
+
+
+def _ignore(_: str) -> None:
+    """Text sink for the warm-up generation."""
