@@ -67,7 +67,10 @@ def message_json(resp: ChatResponse) -> dict[str, Any]:
     choice = resp.choices[0] if resp.choices else None
     content: list[dict[str, Any]] = []
     extra = (choice.message_extra if choice is not None else None) or {}
-    if isinstance(extra.get("reasoning_content"), str) and extra["reasoning_content"]:
+    blocks = extra.get("thinking_blocks")
+    if isinstance(blocks, list) and all(isinstance(b, dict) for b in blocks):
+        content.extend(blocks)  # an Anthropic-shaped upstream's, signatures and all
+    elif isinstance(extra.get("reasoning_content"), str) and extra["reasoning_content"]:
         content.append(thinking_block(extra["reasoning_content"]))
     if choice is not None and choice.content:
         content.append({"type": "text", "text": choice.content})

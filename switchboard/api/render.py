@@ -24,8 +24,11 @@ def usage_json(usage: Usage) -> dict[str, Any]:
     if extra:
         out.update(extra)
     else:  # a translated provider's counts, in OpenAI's shape
-        if usage.cached_tokens:
+        if usage.cached_tokens or usage.cache_write_tokens:
             out["prompt_tokens_details"] = {"cached_tokens": usage.cached_tokens}
+            # cache writes have no OpenAI field: Anthropic's names, as LiteLLM spells them
+            out["cache_read_input_tokens"] = usage.cached_tokens
+            out["cache_creation_input_tokens"] = usage.cache_write_tokens
         if usage.reasoning_tokens:
             out["completion_tokens_details"] = {"reasoning_tokens": usage.reasoning_tokens}
     return out

@@ -27,6 +27,7 @@ from switchboard.providers.anthropic_stream import AnthropicStreamParser, finish
 from switchboard.providers.base import UpstreamRequest
 from switchboard.providers.http import HttpProvider
 from switchboard.providers.openai import transport_for
+from switchboard.providers.reasoning import reasoning_extra, thinking_config
 from switchboard.providers.status import map_status
 
 DEFAULT_BASE = "https://api.anthropic.com"
@@ -179,13 +180,16 @@ class AnthropicAdapter:
 
     def request_body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         system, turns = translate_messages(request.messages)
+        max_tokens = request.token_limit() or self._max_tokens
         body: dict[str, Any] = {
             "model": self.deployment.model,
-            "max_tokens": request.token_limit() or self._max_tokens,
+            "max_tokens": max_tokens,
             "messages": turns,
         }
         if system is not None:
             body["system"] = system
+        if (thinking := thinking_config(request.params, max_tokens)) is not None:
+            body["thinking"] = thinking
         if request.temperature is not None:
             body["temperature"] = request.temperature
         if request.top_p is not None:
@@ -213,9 +217,14 @@ class AnthropicAdapter:
         data = orjson.loads(body)
         texts: list[str] = []
         calls: list[dict[str, Any]] = []
+        thoughts: list[str] = []
+        thinking_blocks: list[dict[str, Any]] = []
         for block in data.get("content") or ():
             if block.get("type") == "text":
                 texts.append(block.get("text") or "")
+            elif block.get("type") in ("thinking", "redacted_thinking"):
+                thoughts.append(block.get("thinking") or "")
+                thinking_blocks.append(block)
             elif block.get("type") == "tool_use":
                 arguments = orjson.dumps(block.get("input") or {}).decode()
                 calls.append(
@@ -231,6 +240,7 @@ class AnthropicAdapter:
             content=text if text or not calls else None,
             finish_reason=finish_reason(data.get("stop_reason")),
             tool_calls=calls or None,
+            message_extra=reasoning_extra(thoughts, thinking_blocks),
         )
         return ChatResponse(
             id=str(data.get("id") or ""),

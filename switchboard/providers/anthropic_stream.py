@@ -14,6 +14,7 @@ import orjson
 
 from switchboard.domain import ChatChunk, ChunkChoice, Usage
 from switchboard.providers.base import SseEvent
+from switchboard.providers.reasoning import reasoning_extra
 from switchboard.providers.transport import ErrorMapper
 
 FINISH_REASONS: Mapping[str, str] = {
@@ -88,6 +89,7 @@ class AnthropicStreamParser:
         self._created = int(time.time())
         self._usage: dict[str, int] = {}
         self._tool_index: dict[int, int] = {}
+        self._thinking: dict[int, dict[str, Any]] = {}  # open thinking blocks, by block index
         self._done = False
         self._finished = False
 
@@ -136,8 +138,13 @@ class AnthropicStreamParser:
     def _block_start(self, index: int, block: Mapping[str, Any]) -> list[ChatChunk]:
         if block.get("type") == "text" and block.get("text"):
             return [self._chunk([ChunkChoice(content=block["text"])])]
+        if block.get("type") == "thinking":
+            self._thinking[index] = dict(block)
+            return self._reasoning(block.get("thinking") or "")
+        if block.get("type") == "redacted_thinking":  # encrypted: only its block is passed on
+            return [self._chunk([ChunkChoice(delta_extra=reasoning_extra([], [dict(block)]))])]
         if block.get("type") != "tool_use":
-            return []  # thinking and server-side tool blocks are not part of the OpenAI shape
+            return []  # server-side tool blocks are not part of the OpenAI shape
         position = self._tool_index[index] = len(self._tool_index)
         call = {
             "index": position,
@@ -151,6 +158,14 @@ class AnthropicStreamParser:
         kind = delta.get("type")
         if kind == "text_delta" and delta.get("text"):
             return [self._chunk([ChunkChoice(content=delta["text"])])]
+        if kind == "thinking_delta" and index in self._thinking:
+            text = delta.get("thinking") or ""
+            self._thinking[index]["thinking"] = self._thinking[index].get("thinking", "") + text
+            return self._reasoning(text)
+        if kind == "signature_delta" and index in self._thinking:
+            # the block is whole once signed: sent then, for a client to hand back next turn
+            block = {**self._thinking.pop(index), "signature": delta.get("signature") or ""}
+            return [self._chunk([ChunkChoice(delta_extra={"thinking_blocks": [block]})])]
         if kind == "input_json_delta" and delta.get("partial_json") and index in self._tool_index:
             call = {
                 "index": self._tool_index[index],
@@ -158,6 +173,11 @@ class AnthropicStreamParser:
             }
             return [self._chunk([ChunkChoice(tool_calls=[call])])]
         return []
+
+    def _reasoning(self, text: str) -> list[ChatChunk]:
+        if not text:
+            return []
+        return [self._chunk([ChunkChoice(delta_extra={"reasoning_content": text})])]
 
     def _message_delta(self, data: Mapping[str, Any]) -> list[ChatChunk]:
         self._add_usage(data.get("usage"))

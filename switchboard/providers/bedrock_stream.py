@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from switchboard.domain import ChatChunk, ChunkChoice, Usage
-from switchboard.providers.bedrock_translate import finish_reason, parse_usage
+from switchboard.providers.bedrock_translate import finish_reason, parse_usage, thinking_block
 
 
 class ConverseStreamParser:
@@ -26,6 +26,7 @@ class ConverseStreamParser:
         self._model = model
         self._created = int(time.time())
         self._tool_index: dict[int, int] = {}
+        self._thinking: dict[int, str] = {}  # reasoning text so far, by block index
         self._finished = False
 
     def feed(self, event: Mapping[str, Any]) -> list[ChatChunk]:
@@ -71,8 +72,26 @@ class ConverseStreamParser:
         if delta.get("text"):
             return [self._chunk([ChunkChoice(content=delta["text"])])]
         index = int(event.get("contentBlockIndex") or 0)
+        if "reasoningContent" in delta:
+            return self._reasoning(index, delta["reasoningContent"])
         arguments = (delta.get("toolUse") or {}).get("input")
         if arguments and index in self._tool_index:
             call = {"index": self._tool_index[index], "function": {"arguments": arguments}}
             return [self._chunk([ChunkChoice(tool_calls=[call])])]
-        return []  # reasoningContent and citations are not part of the OpenAI shape
+        return []  # citations are not part of the OpenAI shape
+
+    def _reasoning(self, index: int, delta: Mapping[str, Any]) -> list[ChatChunk]:
+        """Reasoning text as `reasoning_content` deltas; the block whole in `thinking_blocks`
+        once it is signed (or at once, when redacted)."""
+        if "redactedContent" in delta:
+            block = thinking_block(delta)
+            return [self._chunk([ChunkChoice(delta_extra={"thinking_blocks": [block]})])]
+        text = delta.get("text") or ""
+        if text:
+            self._thinking[index] = self._thinking.get(index, "") + text
+            return [self._chunk([ChunkChoice(delta_extra={"reasoning_content": text})])]
+        if delta.get("signature"):
+            signed = {"reasoningText": {"text": self._thinking.pop(index, ""), **delta}}
+            block = thinking_block(signed)
+            return [self._chunk([ChunkChoice(delta_extra={"thinking_blocks": [block]})])]
+        return []

@@ -18,6 +18,7 @@ import orjson
 from switchboard.config import DeploymentConfig
 from switchboard.domain import ChatRequest, ChatResponse, Choice, Message, Usage
 from switchboard.errors import InvalidRequest, UnsupportedOperation
+from switchboard.providers.reasoning import reasoning_extra, thinking_config
 
 FINISH_REASONS: Mapping[str, str] = {
     "end_turn": "stop",
@@ -36,6 +37,9 @@ IMAGE_FORMATS: Mapping[str, str] = {
     "image/gif": "gif",
     "image/webp": "webp",
 }
+
+DEFAULT_THINKING_MAX_TOKENS = 8192
+"""maxTokens when thinking is asked for and the client set no limit (Converse needs one)."""
 
 _TOOL_CHOICES: Mapping[str, dict[str, Any]] = {"auto": {"auto": {}}, "required": {"any": {}}}
 
@@ -223,9 +227,19 @@ def converse_arguments(request: ChatRequest, deployment: DeploymentConfig) -> di
         args["inferenceConfig"] = inference
     if (tools := tool_config(request.params, turns)) is not None:
         args["toolConfig"] = tools
+    fields: dict[str, Any] = {}
     extra = deployment.options.get("additional_model_request_fields")
-    if isinstance(extra, Mapping) and extra:
-        args["additionalModelRequestFields"] = dict(extra)
+    if isinstance(extra, Mapping):
+        fields.update(extra)
+    cap = inference.get("maxTokens") or int(
+        deployment.options.get("default_max_tokens", DEFAULT_THINKING_MAX_TOKENS)
+    )
+    if (thinking := thinking_config(request.params, cap)) is not None:
+        fields["thinking"] = thinking  # Claude on Bedrock takes Anthropic's field here
+        inference.setdefault("maxTokens", cap)
+        args["inferenceConfig"] = inference
+    if fields:
+        args["additionalModelRequestFields"] = fields
     return args
 
 
@@ -244,22 +258,40 @@ def tool_call(block: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def thinking_block(reasoning: Mapping[str, Any]) -> dict[str, Any]:
+    """A Converse `reasoningContent` as the Anthropic-shaped block `thinking_blocks` holds."""
+    if "redactedContent" in reasoning:
+        data = reasoning["redactedContent"]
+        if isinstance(data, bytes):
+            data = base64.b64encode(data).decode("ascii")
+        return {"type": "redacted_thinking", "data": data}
+    text = reasoning.get("reasoningText") or {}
+    block = {"type": "thinking", "thinking": text.get("text") or ""}
+    if text.get("signature"):
+        block["signature"] = text["signature"]
+    return block
+
+
 def parse_converse(response: Mapping[str, Any], model: str) -> ChatResponse:
-    """A parsed Converse reply as one OpenAI-shaped choice; reasoning blocks are left out."""
+    """A parsed Converse reply as one OpenAI-shaped choice, reasoning in `reasoning_content`."""
     message = (response.get("output") or {}).get("message") or {}
     texts: list[str] = []
     calls: list[dict[str, Any]] = []
+    blocks: list[dict[str, Any]] = []
     for block in message.get("content") or ():
         if "text" in block:
             texts.append(block["text"] or "")
         elif "toolUse" in block:
             calls.append(tool_call(block["toolUse"]))
+        elif "reasoningContent" in block:
+            blocks.append(thinking_block(block["reasoningContent"]))
     text = "".join(texts)
     choice = Choice(
         index=0,
         content=text if text or not calls else None,
         finish_reason=finish_reason(response.get("stopReason")),
         tool_calls=calls or None,
+        message_extra=reasoning_extra([b.get("thinking", "") for b in blocks], blocks),
     )
     return ChatResponse(
         id=response_id(response),
