@@ -8,7 +8,7 @@ steady chat traffic (`--rps`, from a thread here) so that every window the summa
 full. The gateway's CPU time (/proc/PID/stat) is measured over a stretch of traffic alone (the
 baseline rate) and over each batch of polls sent back to back with that same traffic; a poll's
 cost is the difference divided by the number of polls. The page polls the summary every 2 s
-and the usage (twice: by model, by key) and SLO reports every 10 s while its tab is visible.
+and the cost and SLO reports every 10 s, while its tab is visible.
 Target: under 1% of one core.
 """
 
@@ -106,14 +106,12 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         cpu0 = cpu_seconds(pid)
         time.sleep(args.baseline_s)
         base_rate = (cpu_seconds(pid) - cpu0) / args.baseline_s
-        today = time.strftime("%Y-%m-%d", time.gmtime())
 
         def summary() -> bytes:
             return admin.call("GET", f"/dashboard/api/summary?since={int(time.time()) - 3}")
 
         def reports() -> None:
-            admin.call("GET", f"/admin/usage?since={today}&group_by=model")
-            admin.call("GET", f"/admin/usage?since={today}&group_by=key")
+            admin.call("GET", "/admin/cost?top=20")
             admin.call("GET", "/admin/slo")
 
         results = {
@@ -154,7 +152,7 @@ def main() -> int:
     print("what                          cpu ms/poll  wall ms/poll  polls")
     labels = {
         "summary": "summary (every 2 s)",
-        "reports": "usage x2 + SLO (every 10 s)",
+        "reports": "cost + SLO (every 10 s)",
         "first_load": "summary, 300 points (page load)",
     }
     for name, label in labels.items():

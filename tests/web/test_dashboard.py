@@ -109,11 +109,16 @@ def test_charts_follow_traffic(page: Any, web_gateway: Gateway, artifacts: Path)
     )
     assert slo[0][0] == "all" and "error_rate" in slo[0][-1]  # 3 of 33 were 5xx: over 5%
 
-    # spend by key and by model, from the usage store (its rows are written every second)
+    # spend by key and by model this month, from GET /admin/cost (the usage store)
     page.wait_for_function(
         f"() => document.getElementById('spend-key').innerText.includes('{key_id}')", timeout=20_000
     )
+    spenders = page.eval_on_selector_all(
+        "#spend-key tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText))"
+    )
+    assert [key_id, "charts", "web"] in [row[:3] for row in spenders]
     assert "mock" in page.inner_text("#spend-model")
+    assert "projected" in page.inner_text("#spend-model-note")
     page.screenshot(path=str(artifacts / "charts.png"), full_page=True)
 
 

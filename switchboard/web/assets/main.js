@@ -79,21 +79,22 @@ function showLocalSpend(s) {
   ]));
 }
 
+// Spend this month (UTC) from the usage store, all replicas: GET /admin/cost.
 async function pollSpend() {
-  const today = new Date().toISOString().slice(0, 10);
-  const [byModel, byKey] = await Promise.all([
-    getJson(`/admin/usage?since=${today}&group_by=model`),
-    getJson(`/admin/usage?since=${today}&group_by=key`),
-  ]);
+  const report = await getJson("/admin/cost?top=20");
   const tokens = (r) => String(r.prompt_tokens + r.completion_tokens);
-  $("spend-model-note").textContent = `Today (UTC), all replicas: $${byModel.total.cost_usd}`;
-  $("spend-key-note").textContent = `Today (UTC), ${byKey.data.length} keys`;
-  fillTable("spend-model", byModel.data.map((r) => [
+  const p = report.projection;
+  const over = report.budgets.filter((b) => b.projected_over).length;
+  $("spend-model-note").textContent =
+    `${p.month}: ${usd(p.month_to_date_usd)} so far, ${usd(p.projected_month_end_usd)} projected`;
+  $("spend-key-note").textContent =
+    `Top ${report.top_spenders.length} keys · ${report.budgets.length} with a budget, ${over} projected over`;
+  fillTable("spend-model", report.by_model.map((r) => [
     cell(r.model), cell(String(r.requests)), cell(tokens(r)), cell(usd(r.cost_usd)),
   ]));
-  const top = [...byKey.data].sort((a, b) => b.cost_usd - a.cost_usd).slice(0, 20);
-  fillTable("spend-key", top.map((r) => [
-    cell(r.key_id), cell(r.tenant), cell(String(r.requests)), cell(tokens(r)), cell(usd(r.cost_usd)),
+  fillTable("spend-key", report.top_spenders.map((r) => [
+    cell(r.key_id), cell(r.name || "–"), cell(r.tenant), cell(String(r.requests)), cell(tokens(r)),
+    cell(usd(r.cost_usd)),
   ]));
 }
 
