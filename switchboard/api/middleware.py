@@ -46,12 +46,15 @@ class RequestIdMiddleware:
             return
         started = time.perf_counter()
         request_id = traceparent = None
+        tagged: list[tuple[bytes, bytes]] = []  # *-Session-Id / *-User-Id candidates
         for name, value in scope["headers"]:
             if name == b"x-request-id" and request_id is None:
                 candidate = value.decode("latin-1")
                 request_id = candidate if _VALID_ID.match(candidate) else ""
             elif name == b"traceparent" and traceparent is None:
                 traceparent = value.decode("latin-1")
+            elif name.endswith(b"-id"):
+                tagged.append((name, value))
         if not request_id:
             request_id = new_request_id()
         state = scope.setdefault("state", {})
@@ -59,7 +62,7 @@ class RequestIdMiddleware:
         state["started"] = started
         parent = TraceParent.parse(traceparent)
         token = incoming_trace.set(parent)
-        caller_token = incoming_caller.set(CallerTags.from_headers(scope["headers"]))
+        caller_token = incoming_caller.set(CallerTags.from_headers(tagged) if tagged else None)
         try:
             if scope["type"] == "websocket":
                 _take_query_key(scope, state)

@@ -105,6 +105,8 @@ class CallerTags:
 
     @classmethod
     def from_body(cls, params: Mapping[str, Any]) -> CallerTags | None:
+        if "metadata" not in params and "user" not in params:
+            return None
         metadata = params.get("metadata")
         meta: Mapping[str, Any] = metadata if isinstance(metadata, Mapping) else {}
         tags = cls(
