@@ -25,20 +25,35 @@ async def open_vector_index(
     backbone: StoreBackbone | None = None,
     on_error: OnError | None = None,
 ) -> VectorIndex:
-    """A ready index: the embedded one loaded from disk (and saving itself every
-    `vector_index_save_s`), or the Redis one. `backbone` is reused when it points at
-    `vector_redis_url`; otherwise the index gets a backbone of its own (closed with it).
-    `on_error` counts vector store outages (kind "vector_index")."""
+    """`build_vector_index`, with the embedded index already loaded from disk."""
+    index = build_vector_index(
+        settings, name, dimensions=dimensions, backbone=backbone, on_error=on_error
+    )
+    if isinstance(index, HnswIndex):
+        await index.open()
+    return index
+
+
+def build_vector_index(
+    settings: Settings,
+    name: str,
+    *,
+    dimensions: int,
+    backbone: StoreBackbone | None = None,
+    on_error: OnError | None = None,
+) -> VectorIndex:
+    """The index the settings pick; no I/O (the embedded one loads from disk, and starts
+    saving every `vector_index_save_s`, at its first use). `backbone` is reused when it points
+    at `vector_redis_url`; otherwise the Redis index gets a backbone of its own (closed with
+    it). `on_error` counts vector store outages (kind "vector_index")."""
     if settings.vector_redis_url is None:
-        path = None if settings.vector_index_path is None else settings.vector_index_path
+        path = settings.vector_index_path
         options = HnswOptions(dimensions=dimensions, max_entries=settings.vector_index_max_entries)
-        index = HnswIndex(
+        return HnswIndex(
             options,
             path=None if path is None else path / f"{name}.npz",
             save_every_s=settings.vector_index_save_s,
         )
-        await index.open()
-        return index
     shape = RedisIndexOptions(
         name=name, dimensions=dimensions, max_entries=settings.vector_index_max_entries
     )

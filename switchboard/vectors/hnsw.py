@@ -76,6 +76,7 @@ class HnswIndex:
         self.path = path
         self._save_every_s = save_every_s
         self._saver: asyncio.Task[None] | None = None
+        self._opened: asyncio.Future[None] | None = None
         self._dirty = False
         self.evictions = 0  # entries dropped by the size bound
         self._clock = clock
@@ -92,6 +93,8 @@ class HnswIndex:
     async def add(
         self, namespace: str, ids: list[str], vectors: Vectors, ttl_s: float | None = None
     ) -> None:
+        if self._opened is None or not self._opened.done():
+            await self.open()
         rows = entry_rows(ids, vectors, self.options.dimensions)
         if not ids:
             return
@@ -117,17 +120,23 @@ class HnswIndex:
             self._evict()
 
     async def search(self, namespace: str, vector: Vectors, k: int = 1) -> list[Match]:
+        if self._opened is None or not self._opened.done():
+            await self.open()
         if self._bulk:
             async with self._lock:
                 return self._search(namespace, vector, k)
         return self._search(namespace, vector, k)
 
     async def remove(self, namespace: str, ids: list[str]) -> None:
+        if self._opened is None or not self._opened.done():
+            await self.open()
         async with self._lock:
             self._remove_ids(namespace, ids)
             self._dirty = True
 
     async def clear(self, namespace: str | None = None) -> int:
+        if self._opened is None or not self._opened.done():
+            await self.open()
         async with self._lock:
             names = list(self._spaces) if namespace is None else [namespace]
             dropped = 0
@@ -142,6 +151,8 @@ class HnswIndex:
             return dropped
 
     async def count(self, namespace: str | None = None) -> int:
+        if self._opened is None or not self._opened.done():
+            await self.open()
         async with self._lock:
             self._sweep()
             if namespace is not None:
@@ -159,10 +170,16 @@ class HnswIndex:
         self._worker.shutdown(wait=False)
 
     async def open(self) -> None:
-        """Load `path` and, if `save_every_s` > 0, save every so often while changed."""
+        """Load `path` and, if `save_every_s` > 0, save every so often while changed. The first
+        operation opens an index nobody opened, so building one needs no event loop."""
+        if self._opened is None:
+            self._opened = asyncio.ensure_future(self._open())
+        await asyncio.shield(self._opened)
+
+    async def _open(self) -> None:
         try:
             await self.load()
-        except (OSError, ValueError) as exc:  # a damaged file must not stop the gateway
+        except Exception as exc:  # a damaged or truncated file must not stop the gateway
             log.error("vector index %s unreadable, starting empty: %s", self.path, exc)
         if self.path is not None and self._save_every_s > 0 and self._saver is None:
             self._saver = asyncio.create_task(self._save_periodically())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from switchboard.config import Settings
 from switchboard.testing.processes import RedisProcess
-from switchboard.vectors.build import open_vector_index
+from switchboard.vectors.build import build_vector_index, open_vector_index
 from switchboard.vectors.hnsw import HnswIndex
 from switchboard.vectors.redis_index import RedisVectorIndex
 from tests.vectors.conftest import DIM, unit
@@ -22,6 +22,9 @@ async def test_embedded_by_default_and_kept_across_restarts(tmp_path: Path) -> N
     reopened = await open_vector_index(settings, "cache", dimensions=DIM)
     assert [m.id for m in await reopened.search("tenant", unit(40))] == ["q1"]
     await reopened.aclose()
+    lazy = build_vector_index(settings, "cache", dimensions=DIM)  # no event loop needed
+    assert await lazy.count("tenant") == 1  # loaded at its first use
+    await lazy.aclose()
     (tmp_path / "cache.npz").write_bytes(b"not an archive")
     damaged = await open_vector_index(settings, "cache", dimensions=DIM)
     assert await damaged.count() == 0  # logged, started empty: the gateway still starts

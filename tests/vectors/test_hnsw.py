@@ -56,3 +56,19 @@ async def test_evictions_are_counted(hnsw_factory: Factory) -> None:
     index = hnsw_factory(max_entries=3)
     await index.add("t", [str(i) for i in range(5)], unit(23, 5))
     assert isinstance(index, HnswIndex) and index.evictions == 2
+
+
+async def test_it_saves_itself_while_it_changes(tmp_path: Path) -> None:
+    path = tmp_path / "auto.npz"
+    index = HnswIndex(HnswOptions(dimensions=DIM), path=path, save_every_s=0.1)
+    await index.add("t", ["x"], unit(24))  # opens the index: the saver starts
+    await asyncio.sleep(0.5)
+    assert path.is_file()
+    saved = path.stat().st_mtime_ns
+    await asyncio.sleep(0.3)
+    assert path.stat().st_mtime_ns == saved  # unchanged since: not written again
+    path.write_bytes(path.read_bytes()[:100])  # truncated
+    damaged = HnswIndex(HnswOptions(dimensions=DIM), path=path)
+    assert await damaged.count() == 0
+    await index.aclose()
+    await damaged.aclose()
