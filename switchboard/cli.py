@@ -172,6 +172,9 @@ def parser() -> argparse.ArgumentParser:
     from switchboard.keys.usage_cli import add_usage_commands
 
     add_usage_commands(sub)
+    from switchboard.jobs.cli import add_batch_commands
+
+    add_batch_commands(sub)
     _add_config_commands(sub)
     from switchboard.export.command import add_command as add_export_command
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from switchboard.config import Settings
 
 FEEDBACK_TASK = "switchboard.feedback"
+PING_TASK = "switchboard.ping"
 
 
 async def deliver_webhook(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +78,13 @@ async def store_feedback(ctx: JobContext, payload: dict[str, Any]) -> dict[str, 
     return {"feedback_id": row_id}
 
 
+async def ping(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Does nothing: a probe of the job path (and the engine's own cost in bench/jobs.py)."""
+    return {"pong": payload.get("n")}
+
+
 def install(registry: TaskRegistry, settings: Settings) -> None:
+    registry.add(PING_TASK, ping, max_attempts=3, soft_limit_s=10.0)
     registry.add(
         WEBHOOK_TASK,
         deliver_webhook,

@@ -4,8 +4,9 @@ job table (SQLite or PostgreSQL) and with the same task code as a Celery worker.
 Why not Celery over kombu's SQLAlchemy transport: that needs a second process (the worker) and
 a polling broker table beside the job table. Here the job table is the queue: submitting wakes
 the runner, which claims due jobs by priority with the store's conditional UPDATE; a job
-accepted before a restart is still `queued` (or `running` with its runner gone) in the table,
-and the next `serve` takes it on start-up.
+accepted before a restart is still `queued` in the table, or `running` with a lease its dead
+runner no longer extends, and the next `serve` takes it (at once, or when the lease runs out).
+Several `serve --workers` processes share the table the same way: a claim succeeds once.
 """
 
 from __future__ import annotations
@@ -45,9 +46,6 @@ class EmbeddedRunner:
 
     async def start(self) -> None:
         assert self._engine is not None
-        released = await self._engine.store.release_running()
-        if released:
-            log.info("embedded runner: %d job(s) left running by the last process resume", released)
         self._loop_task = asyncio.create_task(self._loop(self._engine), name="job-runner")
 
     async def aclose(self) -> None:

@@ -70,6 +70,7 @@ async def _run(engine: JobEngine, job: Job, spec: TaskSpec) -> Outcome:
     store = engine.store
     work = asyncio.ensure_future(_limited(spec, JobContext(job, engine), job.payload))
     keeper = asyncio.ensure_future(_keep_lease(engine, job, work))
+    overran = False
     try:
         await asyncio.wait({work}, timeout=spec.hard_limit_s)
     finally:
@@ -77,11 +78,12 @@ async def _run(engine: JobEngine, job: Job, spec: TaskSpec) -> Outcome:
         with contextlib.suppress(asyncio.CancelledError):
             await keeper
         if not work.done():
-            work.cancel()  # past the hard limit, or the runner itself is stopping
+            overran = True  # past the hard limit (or the runner itself is stopping)
+            work.cancel()
+    if overran:
+        limit = TimeLimitExceeded(f"ran past its hard time limit of {spec.hard_limit_s:g} s")
+        return await _failed(engine, job, spec, limit)
     if work.cancelled():
-        if keeper.cancelled():
-            limit = TimeLimitExceeded(f"ran past its hard time limit of {spec.hard_limit_s:g} s")
-            return await _failed(engine, job, spec, limit)
         return DONE  # the keeper cancelled it: the owner cancelled the job
     if (exc := work.exception()) is not None:
         if isinstance(exc, JobCancelled):
@@ -89,8 +91,8 @@ async def _run(engine: JobEngine, job: Job, spec: TaskSpec) -> Outcome:
         if not isinstance(exc, Exception):
             raise exc
         return await _failed(engine, job, spec, exc)
-    if await store.finish(job, "succeeded", result=work.result()):
-        await _chain_next(engine, job, work.result())
+    next_id = await _chain_next(engine, job, work.result())  # idempotent: a re-run finds it
+    if await store.finish(job, "succeeded", result=work.result(), next_id=next_id):
         await _after_finish(engine, job)
     return DONE
 
@@ -134,9 +136,9 @@ async def _failed(engine: JobEngine, job: Job, spec: TaskSpec, exc: Exception) -
     return DONE
 
 
-async def _chain_next(engine: JobEngine, job: Job, result: Any) -> None:
+async def _chain_next(engine: JobEngine, job: Job, result: Any) -> str | None:
     if not job.chain:
-        return
+        return None
     step, rest = job.chain[0], job.chain[1:]
     follow = await engine.submit(
         JobRequest(
@@ -150,7 +152,7 @@ async def _chain_next(engine: JobEngine, job: Job, result: Any) -> None:
             idempotency_key=f"chain:{job.id}",  # a re-run of this step submits it once
         )
     )
-    await engine.store.set_fields(job.id, next_id=follow.id)
+    return follow.id
 
 
 async def _after_finish(engine: JobEngine, job: Job) -> None:

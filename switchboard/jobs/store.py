@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard.jobs.model import FINISHED, Job, JobRequest, JobStatus, new_job_id
-from switchboard.jobs.tables import chain_to_json, job_from_row, jobs
+from switchboard.jobs.tables import chain_to_json, job_from_row, job_from_values, jobs
 from switchboard.keys import engine as db
 
 
@@ -85,9 +85,8 @@ class SqlJobStore:
             if found is None:
                 raise
             return found, False
-        job = await self.get(values["id"])
-        assert job is not None
-        return job, True
+        empty = {c.name: None for c in jobs.columns}
+        return job_from_values({**empty, **values}), True
 
     async def by_idempotency(self, owner: str, idempotency_key: str) -> Job | None:
         stmt = select(jobs).where(jobs.c.owner == owner, jobs.c.idempotency_key == idempotency_key)
@@ -145,11 +144,8 @@ class SqlJobStore:
             )
         )
         async with self._engine.begin() as conn:
-            claimed = (await conn.execute(stmt)).rowcount == 1
-        if not claimed:
-            return None
-        job = await self.get(job_id)
-        return job if job is not None and job.lease_token == token else None
+            row = (await conn.execute(stmt.returning(*jobs.columns))).first()
+        return job_from_row(row) if row is not None else None
 
     async def heartbeat(
         self, job: Job, lease_s: float, progress: float | None = None
@@ -173,11 +169,13 @@ class SqlJobStore:
         status: JobStatus,
         result: Any = None,
         error: dict[str, Any] | None = None,
+        next_id: str | None = None,
     ) -> bool:
         """Record the outcome once: False when the lease was lost or the job cancelled."""
         assert status in FINISHED
         now = _now()
         values: dict[str, Any] = {
+            "next_id": next_id,
             "status": status,
             "result": result,
             "error": error,
@@ -272,15 +270,6 @@ class SqlJobStore:
             row = (await conn.execute(stmt)).first()
         times = [t for t in (row or ()) if t is not None]
         return min(times) if times else None
-
-    async def release_running(self) -> int:
-        """Embedded start-up: jobs the previous process left running are queued again at once
-        (one process owns an embedded database, so none of them is still running)."""
-        now = _now()
-        where = (jobs.c.status == "running",)
-        values = {"status": "queued", "lease_token": None, "lease_until": None, "updated_at": now}
-        async with self._engine.begin() as conn:
-            return int((await conn.execute(update(jobs).where(*where).values(values))).rowcount)
 
     @staticmethod
     def _held(job: Job) -> tuple[Any, ...]:

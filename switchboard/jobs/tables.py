@@ -3,6 +3,7 @@ of Alembic migrations (`keys/migrations/`) builds every table Switchboard keeps 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import JSON, Column, Float, Index, Integer, String, Table, Text
@@ -62,7 +63,10 @@ def chain_to_json(chain: tuple[ChainStep, ...]) -> list[dict[str, Any]] | None:
 
 
 def job_from_row(row: Row[Any]) -> Job:
-    m = row._mapping
+    return job_from_values(row._mapping)
+
+
+def job_from_values(m: Mapping[Any, Any]) -> Job:
     steps = tuple(ChainStep(s["kind"], s.get("payload") or {}) for s in (m["chain"] or ()))
     return Job(
         **{name: m[name] for name in _PLAIN},

@@ -4,6 +4,9 @@ error files in OpenAI's shapes, owner scoping, spend booked once, budget reserve
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +135,23 @@ def test_the_estimate_is_reserved_against_the_budget(gateway_url: str) -> None:
                               completion_window="24h")  # fmt: skip
     assert refused.value.status_code == 402
     assert wait_batch(client, first.id).request_counts.completed == 300
+
+
+def test_cli_submit_waits_with_a_progress_bar(gateway_url: str, tmp_path: Path) -> None:
+    key = new_key(gateway_url, "cli")
+    source = tmp_path / "questions.jsonl"
+    source.write_bytes(b"".join(line(f"c{i}") for i in range(12)) + line("x", model="mock-400"))
+    run = subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", "batch", "submit", str(source), "--wait",
+         "--url", gateway_url, "--api-key", key, "--poll-s", "0.2"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "120"},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    batch_id = run.stdout.strip()
+    assert batch_id.startswith("batch_")
+    assert "13/13" in run.stderr and "100%" in run.stderr  # the bar's last state
+    assert "completed: 12 completed, 1 failed" in run.stderr
+    saved = (tmp_path / "questions.output.jsonl").read_text().splitlines()
+    assert sorted(json.loads(x)["custom_id"] for x in saved) == sorted(f"c{i}" for i in range(12))
+    errors = (tmp_path / "questions.errors.jsonl").read_text().splitlines()
+    assert [json.loads(x)["custom_id"] for x in errors] == ["x"]
