@@ -69,10 +69,10 @@ class Ingestion:
             await self.store.set_status(owner, document_id, version, "failed", exc.message)
             raise
         chunks = await asyncio.to_thread(self.chunker.chunk, parsed.pages)
-        await self.store.replace_chunks(owner, document_id, version, chunks, len(parsed.pages))
-        if doc.title is None and parsed.title is not None:
-            await self.store.set_title(owner, document_id, version, parsed.title)
-        await self.store.set_status(owner, document_id, version, "chunked")
+        title = parsed.title if doc.title is None else None
+        await self.store.replace_chunks(
+            owner, document_id, version, chunks, len(parsed.pages), title
+        )
         return StepResult(document_id, version, len(chunks))
 
     async def embed(self, owner: str, document_id: str, version: int) -> StepResult:

@@ -46,7 +46,13 @@ class DocumentStore(Protocol):
         """The document's bytes if `version` is still its newest (None: superseded or gone)."""
 
     async def replace_chunks(
-        self, owner: str, document_id: str, version: int, chunks: Sequence[Chunk], pages: int
+        self,
+        owner: str,
+        document_id: str,
+        version: int,
+        chunks: Sequence[Chunk],
+        pages: int,
+        title: str | None = None,
     ) -> None: ...
 
     async def unembedded(
@@ -68,9 +74,6 @@ class DocumentStore(Protocol):
     async def set_status(
         self, owner: str, document_id: str, version: int, status: str, error: str | None = None
     ) -> None: ...
-
-    async def set_title(self, owner: str, document_id: str, version: int, title: str) -> None:
-        """The title found in the document, when the caller gave none."""
 
     async def chunks(self, owner: str, chunk_ids: Sequence[str]) -> builtins.list[StoredChunk]:
         """The chunks among `chunk_ids` that the owner's documents serve now."""
@@ -179,9 +182,16 @@ class SqlDocumentStore:
         return bytes(found) if found is not None else None
 
     async def replace_chunks(
-        self, owner: str, document_id: str, version: int, chunks: Sequence[Chunk], pages: int
+        self,
+        owner: str,
+        document_id: str,
+        version: int,
+        chunks: Sequence[Chunk],
+        pages: int,
+        title: str | None = None,
     ) -> None:
-        """Idempotent: a retried step rewrites the same version's chunks."""
+        """Idempotent: a retried step rewrites the same version's chunks (status `chunked`;
+        `title`, when given, is the one found in the document)."""
         k = document_chunks.c
         rows = [
             {
@@ -202,11 +212,14 @@ class SqlDocumentStore:
             await conn.execute(delete(document_chunks).where(mine))
             if rows:
                 await conn.execute(insert(document_chunks), rows)
+            values: dict[str, Any] = {"pages": pages, "status": "chunked", "error": None}
+            if title is not None:
+                values["title"] = title[:500]
             await conn.execute(
                 update(documents)
                 .where(documents.c.owner == owner, documents.c.id == document_id)
                 .where(documents.c.version == version)
-                .values(pages=pages, updated_at=datetime.now(UTC))
+                .values(updated_at=datetime.now(UTC), **values)
             )
 
     async def unembedded(
@@ -289,15 +302,6 @@ class SqlDocumentStore:
                 update(documents)
                 .where(c.owner == owner, c.id == document_id, c.version == version)
                 .values(status=status, error=error, updated_at=datetime.now(UTC))
-            )
-
-    async def set_title(self, owner: str, document_id: str, version: int, title: str) -> None:
-        c = documents.c
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                update(documents)
-                .where(c.owner == owner, c.id == document_id, c.version == version)
-                .values(title=title[:500])
             )
 
     async def chunks(self, owner: str, chunk_ids: Sequence[str]) -> builtins.list[StoredChunk]:
