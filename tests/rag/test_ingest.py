@@ -16,7 +16,7 @@ from switchboard.rag.ingest import namespace
 from switchboard.rag.models import NewDocument
 from switchboard.rag.parsers import UnreadableDocument
 from switchboard.rag.store import SqlDocumentStore
-from switchboard.testing.vector_redis import VectorRedisProcess
+from switchboard.testing.processes import RedisProcess
 from switchboard.vectors.build import open_vector_index
 from switchboard.vectors.hnsw import HnswIndex
 from tests.rag.conftest import make_pdf
@@ -149,7 +149,7 @@ async def test_retrieval_quality_on_a_small_fixture(rag: RagServices) -> None:
 
 
 async def test_the_shared_redis_index_serves_another_process(
-    doc_store: SqlDocumentStore, local_embedder: LocalEmbedder, vector_redis: VectorRedisProcess
+    doc_store: SqlDocumentStore, local_embedder: LocalEmbedder, vector_redis: RedisProcess
 ) -> None:
     """Distributed: what one process (a worker) indexes in the Redis vector index, another
     (an API replica) retrieves; tenants stay apart and a re-ingest replaces."""
