@@ -1,6 +1,7 @@
 """`switchboard usage report`: spend from the usage table as a terminal table, or as CSV.
 
-Reads Settings().database_url like `switchboard keys`; never migrates.
+Reads Settings().database_url like `switchboard keys`; never migrates. The database code is
+imported when the command runs, never by the parser.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from switchboard.keys.cli import _runner
-from switchboard.keys.cost_report import COST_GROUPS, Period, build_cost_report, grouped
 
 if TYPE_CHECKING:
     from switchboard.keys.store import KeyStore
 
+GROUPS = ("model", "key", "tenant", "day")  # keys/cost_report.COST_GROUPS, kept import-free
 NUMBERS = ("requests", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd")
 
 
@@ -49,6 +50,8 @@ def table(entries: list[dict[str, Any]], columns: list[str]) -> str:
 
 
 async def _report(store: KeyStore, args: argparse.Namespace) -> int:
+    from switchboard.keys.cost_report import Period, build_cost_report, grouped
+
     now = datetime.now(UTC)
     report = await build_cost_report(store, args.since, args.until, args.top, now)
     period = Period(date.fromisoformat(report["since"]), date.fromisoformat(report["until"]), now)
@@ -90,7 +93,7 @@ def add_usage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     report.add_argument("--since", type=date.fromisoformat, help="first UTC day (YYYY-MM-DD)")
     report.add_argument("--until", type=date.fromisoformat, help="last UTC day, inclusive")
-    report.add_argument("--by", choices=COST_GROUPS, default="model", help="default: model")
+    report.add_argument("--by", choices=GROUPS, default="model", help="default: model")
     report.add_argument("--top", type=int, default=10, help="keys or tenants shown (table)")
     report.add_argument("--csv", action="store_true", help="CSV on stdout instead of a table")
     report.set_defaults(func=_runner(_report, writes=False))
