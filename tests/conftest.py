@@ -19,7 +19,7 @@ from switchboard.testing.harness import (
     run_gateway,
 )
 from switchboard.testing.mock_provider import MockConfig, MockProvider
-from switchboard.testing.processes import RedisProcess
+from switchboard.testing.processes import RedisProcess, ServiceProcess, mock_provider_process
 from switchboard.testing.services import require_or_skip, services_required
 from switchboard.testing.vector_redis import vector_redis_paths, vector_redis_process
 
@@ -111,6 +111,16 @@ def gateway(background: BackgroundLoop, mock_upstream: MockUpstream) -> Iterator
     settings = Settings(catalogue=mock_catalogue(up, extra), max_body_bytes=64 * 1024)
     with run_gateway(background, settings) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    """The mock provider as a process of its own (`switchboard mock-provider`), for suites that
+    run the gateway as a process too."""
+    proc = mock_provider_process(tokens=8, log=tmp_path_factory.mktemp("mock") / "mock.log")
+    proc.start()
+    yield proc
+    proc.stop()
 
 
 def pytest_report_header() -> str:

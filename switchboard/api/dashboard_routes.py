@@ -29,7 +29,7 @@ WEB = files("switchboard.web")
 # the page loads only its own files, talks only to its own origin, and is never framed
 _PAGE_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; "
         "img-src 'self' data:; connect-src 'self'; form-action 'none'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),

@@ -2,7 +2,7 @@
 and the mock upstream as a process, probed the way an attacker with (or without) a key would.
 
 Fixtures:
-- `upstream`: the mock provider process (session).
+- `upstream` (tests/conftest.py): the mock provider process (session).
 - `redis_server`: a redis-server of the suite's own (session; a test may restart it).
 - `launch(env=..., models=...)`: start a gateway process with extra SWITCHBOARD_* settings and
   extra catalogue models; stopped after the test. Returns a `Gateway` with `url`, `admin(...)`
@@ -26,7 +26,6 @@ from switchboard.testing.processes import (
     RedisProcess,
     ServiceProcess,
     gateway_process,
-    mock_provider_process,
     wait_healthy,
 )
 
@@ -52,14 +51,6 @@ class Gateway:
         resp = self.admin("POST", "/admin/keys", json=body)
         assert resp.status_code == 201, resp.text
         return str(resp.json()["key"])
-
-
-@pytest.fixture(scope="session")
-def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
-    proc = mock_provider_process(tokens=8, log=tmp_path_factory.mktemp("mock") / "mock.log")
-    proc.start()
-    yield proc
-    proc.stop()
 
 
 @pytest.fixture(scope="session")

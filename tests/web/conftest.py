@@ -21,7 +21,6 @@ import yaml
 from switchboard.testing.processes import (
     ServiceProcess,
     gateway_process,
-    mock_provider_process,
     wait_healthy,
 )
 from switchboard.testing.services import require_or_skip
@@ -99,14 +98,6 @@ def _catalogue(path: Path, upstream: ServiceProcess) -> Path:
 
 
 @pytest.fixture(scope="session")
-def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
-    proc = mock_provider_process(tokens=8, log=tmp_path_factory.mktemp("mock") / "mock.log")
-    proc.start()
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="session")
 def web_gateway(
     tmp_path_factory: pytest.TempPathFactory, upstream: ServiceProcess
 ) -> Iterator[Gateway]:
@@ -151,8 +142,20 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    """A fresh tab in a fresh context: nothing in sessionStorage."""
+    """A fresh tab in a fresh context: nothing in sessionStorage. The page must raise no
+    script error and break none of its Content-Security-Policy (refused 401s are expected)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
+    tab.on(
+        "console",
+        lambda msg: (
+            problems.append(msg.text)
+            if msg.type == "error" and "Failed to load resource" not in msg.text
+            else None
+        ),
+    )
     yield tab
     context.close()
+    assert problems == []

@@ -55,6 +55,7 @@ def test_page_and_assets_are_open_and_hold_no_data(web_gateway: Gateway) -> None
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "unsafe" not in page.headers["content-security-policy"]
     assert MASTER not in page.text and "mock-a" not in page.text
     script = httpx.get(f"{web_gateway.url}/dashboard/assets/vendor/uPlot.iife.min.js")
     assert script.status_code == 200 and "uPlot" in script.text
