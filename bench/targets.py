@@ -63,14 +63,17 @@ class Launcher:
     def __init__(self, fleet: Fleet, layout: Layout, tmp: Path, src: Path | None) -> None:
         self.fleet, self.layout, self.tmp = fleet, layout, tmp
         self.env = _child_env(src)
+        self.wrap: list[str] = []  # a prefix for the proxies' command lines (e.g. valgrind)
+        self.patience = 1.0  # start-up timeouts are multiplied by this
 
     def _start(
         self, name: str, argv: Callable[[int], list[str]], cpu: str | None, timeout: float
     ) -> Server:
         port = free_port()
         log = self.tmp / f"{name}.log"
-        server = Server(name, argv(port), port, cpu, log, self.env, self.tmp)
-        self.fleet.start(server).wait_ready(PATH, BODY, timeout)
+        wrap = self.wrap if name != DIRECT else []
+        server = Server(name, [*wrap, *argv(port)], port, cpu, log, self.env, self.tmp)
+        self.fleet.start(server).wait_ready(PATH, BODY, timeout * self.patience)
         return server
 
     def mock(self, tokens: int) -> Server:
@@ -131,10 +134,10 @@ class Launcher:
         ]
         port = free_port()
         server = Server(
-            name, [*cli, "--port", str(port)], port, self.layout.server_cpu,
+            name, [*self.wrap, *cli, "--port", str(port)], port, self.layout.server_cpu,
             self.tmp / f"{name}.log", env, self.tmp, headers={"Authorization": f"Bearer {key}"},
         )  # fmt: skip
-        self.fleet.start(server).wait_ready(PATH, BODY, 30)
+        self.fleet.start(server).wait_ready(PATH, BODY, 30 * self.patience)
         return server, key
 
     def switchboard(self, mock: Server, server: str = "uvicorn") -> Server:
