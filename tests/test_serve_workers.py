@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,7 +22,12 @@ import pytest
 import yaml
 
 from switchboard.testing.harness import free_port
-from switchboard.testing.processes import ServiceProcess, mock_provider_process, wait_healthy
+from switchboard.testing.processes import (
+    ServiceProcess,
+    StreamReader,
+    mock_provider_process,
+    wait_healthy,
+)
 from switchboard.testing.services import accepts_connections, redis_url, require_or_skip
 
 REDIS = redis_url()
@@ -98,6 +103,14 @@ def two_workers(tmp_path: Path) -> Iterator[tuple[ServiceProcess, Path]]:
         upstream.stop()
 
 
+def _refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
 def _requests_total(base: str) -> float:
     text = httpx.get(f"{base}/metrics", timeout=5).text
     found = re.findall(r'^switchboard_requests_total\{[^}]*status="200"[^}]*\} (\S+)$', text, re.M)
@@ -117,36 +130,23 @@ def test_two_workers_serve_one_metrics_view_and_drain_on_sigterm(
     seen = [_requests_total(gw.base_url) for _ in range(10)]  # whichever worker answers
     assert seen == [40.0] * 10
 
-    lines: list[str] = []
-    first = threading.Event()
-    errors: list[BaseException] = []
     stream_body = {**body, "model": "mock-slow", "stream": True}
-
-    def consume() -> None:
-        try:
-            with httpx.stream(
-                "POST", f"{gw.base_url}/v1/chat/completions", json=stream_body, timeout=30
-            ) as resp:
-                for line in resp.iter_lines():
-                    if line.startswith("data: "):
-                        lines.append(line)
-                        first.set()
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-            first.set()
-
-    reader = threading.Thread(target=consume)
-    reader.start()
-    assert first.wait(10), "the stream never started"
+    reader = StreamReader(f"{gw.base_url}/v1/chat/completions", stream_body)
+    assert reader.start(), f"the stream never started: {reader.errors}"
     assert gw.proc is not None
     sent_at = time.monotonic()
     gw.proc.send_signal(signal.SIGTERM)
+    deadline = sent_at + 2
+    while not _refused(gw.port) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _refused(gw.port), "still accepting connections after SIGTERM"
+    assert reader.is_alive(), "the stream ended before the listeners closed; lengthen it"
     code = gw.proc.wait(timeout=GRACE_S + 10)
     reader.join(5)
-    assert not errors, errors
+    assert not reader.errors, reader.errors
     assert time.monotonic() - sent_at < GRACE_S
-    assert lines[-1] == "data: [DONE]"
-    assert len([line for line in lines if '"content"' in line]) >= TOKENS
+    assert reader.lines[-1] == "data: [DONE]"
+    assert len([line for line in reader.lines if '"content"' in line]) >= TOKENS
     assert code == 0, gw.log_text()[-2000:]
 
 

@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -147,3 +148,39 @@ def wait_healthy(base_url: str, timeout_s: float = 30.0) -> None:
             pass
         time.sleep(0.05)
     raise RuntimeError(f"{base_url}/health did not answer 200 in {timeout_s} s")
+
+
+class StreamReader:
+    """Reads one streamed chat completion in a thread, keeping its `data:` lines (for tests
+    that act on a server while a stream is in flight, e.g. a SIGTERM)."""
+
+    def __init__(self, url: str, body: Mapping[str, object], timeout_s: float = 30) -> None:
+        self.lines: list[str] = []
+        self.errors: list[BaseException] = []
+        self.status: int | None = None
+        self._first = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(url, body, timeout_s))
+
+    def start(self, first_within_s: float = 10) -> bool:
+        """Start reading; True once the first event arrived (False if none came in time)."""
+        self._thread.start()
+        return self._first.wait(first_within_s) and not self.errors
+
+    def join(self, timeout_s: float = 5) -> None:
+        self._thread.join(timeout_s)
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _read(self, url: str, body: Mapping[str, object], timeout_s: float) -> None:
+        try:
+            with httpx.stream("POST", url, json=dict(body), timeout=timeout_s) as resp:
+                self.status = resp.status_code
+                for line in resp.iter_lines():
+                    if line.startswith("data: "):
+                        self.lines.append(line)
+                        self._first.set()
+        except BaseException as exc:  # reported by the test's thread
+            self.errors.append(exc)
+        finally:
+            self._first.set()

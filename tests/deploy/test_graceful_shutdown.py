@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import signal
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 
 from switchboard.testing.processes import (
     ServiceProcess,
+    StreamReader,
     gateway_process,
     mock_provider_process,
     wait_healthy,
@@ -68,27 +67,8 @@ def test_sigterm_finishes_the_stream_in_flight_and_refuses_new_connections(
 ) -> None:
     assert gateway.proc is not None
     body = {"model": "mock-slow", "messages": [{"role": "user", "content": "hi"}], "stream": True}
-    lines: list[str] = []
-    first = threading.Event()
-    errors: list[BaseException] = []
-
-    def consume() -> None:
-        try:
-            with httpx.stream(
-                "POST", f"{gateway.base_url}/v1/chat/completions", json=body, timeout=30
-            ) as resp:
-                assert resp.status_code == 200
-                for line in resp.iter_lines():
-                    if line.startswith("data: "):
-                        lines.append(line)
-                        first.set()
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-            first.set()
-
-    reader = threading.Thread(target=consume)
-    reader.start()
-    assert first.wait(10), "the stream never started"
+    reader = StreamReader(f"{gateway.base_url}/v1/chat/completions", body)
+    assert reader.start(), f"the stream never started: {reader.errors}"
     sent_at = time.monotonic()
     gateway.proc.send_signal(signal.SIGTERM)
 
@@ -101,10 +81,11 @@ def test_sigterm_finishes_the_stream_in_flight_and_refuses_new_connections(
     code = gateway.proc.wait(timeout=GRACE_S + 5)
     reader.join(5)
     took = time.monotonic() - sent_at
-    assert not errors, errors
+    assert not reader.errors, reader.errors
+    assert reader.status == 200
     assert took < GRACE_S, f"exited after {took:.1f} s: the grace period ran out"
-    assert lines[-1] == "data: [DONE]"
-    content = [line for line in lines if '"content"' in line]
+    assert reader.lines[-1] == "data: [DONE]"
+    content = [line for line in reader.lines if '"content"' in line]
     assert len(content) >= TOKENS, f"{len(content)} content chunks of {TOKENS}"
     assert "Application shutdown complete" in gateway.log_text()
     assert code == 0, gateway.log_text()[-2000:]  # 143 would mean SIGTERM killed it
