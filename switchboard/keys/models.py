@@ -98,6 +98,8 @@ class UsageRow:
     completion_tokens: int = 0
     cached_tokens: int = 0
     cost_usd: float = 0.0
+    cache_hits: int = 0  # requests answered by the reply cache (cost 0)
+    saved_usd: float = 0.0  # what those would have cost at the deployment picked first
 
 
 def key_json(key: ApiKey, now: datetime) -> dict[str, Any]:

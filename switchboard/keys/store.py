@@ -38,7 +38,7 @@ from switchboard.keys.tables import (
 log = logging.getLogger("switchboard.keys")
 
 USAGE_KEY = ("key_id", "tenant", "model", "day")
-USAGE_SUMS = (*USAGE_COUNTERS, "cost_nanousd")
+USAGE_SUMS = (*USAGE_COUNTERS, "cost_nanousd", "saved_nanousd")
 
 
 class KeyStore(Protocol):
@@ -81,6 +81,7 @@ def merge_usage(rows: Sequence[UsageRow]) -> builtins.list[dict[str, Any]]:
         for name in USAGE_COUNTERS:
             acc[name] = acc.get(name, 0) + getattr(row, name)
         acc["cost_nanousd"] = acc.get("cost_nanousd", 0) + to_nanos(row.cost_usd)
+        acc["saved_nanousd"] = acc.get("saved_nanousd", 0) + to_nanos(row.saved_usd)
     return [merged[ident] for ident in sorted(merged)]
 
 

@@ -104,6 +104,8 @@ usage_daily = Table(
     Column("completion_tokens", BigInteger, nullable=False),
     Column("cached_tokens", BigInteger, nullable=False),
     Column("cost_nanousd", BigInteger, nullable=False),
+    Column("cache_hits", BigInteger, nullable=False, server_default="0"),
+    Column("saved_nanousd", BigInteger, nullable=False, server_default="0"),
     PrimaryKeyConstraint("key_id", "tenant", "model", "day", name="pk_usage_daily"),
     Index("ix_usage_daily_tenant_day", "tenant", "day"),
     Index("ix_usage_daily_day", "day"),
@@ -116,7 +118,13 @@ key_settings = Table(
     Column("value", String(200), nullable=False),
 )
 
-USAGE_COUNTERS = ("requests", "prompt_tokens", "completion_tokens", "cached_tokens")
+USAGE_COUNTERS = (
+    "requests",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "cache_hits",  # requests the reply cache answered (free)
+)
 
 
 def key_values(key: ApiKey, key_hash: str) -> dict[str, Any]:
@@ -170,4 +178,5 @@ def usage_from_row(row: Row[Any]) -> UsageRow:
         day=m["day"],
         **{name: int(m[name]) for name in USAGE_COUNTERS},
         cost_usd=to_usd(int(m["cost_nanousd"])),
+        saved_usd=to_usd(int(m["saved_nanousd"])),
     )

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from switchboard.keys.store import KeyStore
 
 log = logging.getLogger("switchboard.usage")
+_HITS = ("hit-exact", "hit-semantic")
 BOOKED_WITH_RESULT = "batch.chat.completions"
 """Batch lines book their usage with their result, in one transaction (jobs/batch_store.py),
 so that a line run again after a lost worker is never booked twice: not recorded here."""
@@ -58,6 +59,8 @@ class UsageRecorder:
                 completion_tokens=usage.completion_tokens if usage else 0,
                 cached_tokens=usage.cached_tokens if usage else 0,
                 cost_usd=event.cost_usd,
+                cache_hits=int(event.cache in _HITS),
+                saved_usd=event.saved_usd,
             )
         )
 

@@ -194,6 +194,10 @@ def test_hits_count_for_rpm_but_not_for_tpm_or_budget(
     usage = first.json()["usage"]
     one_cost = (usage["prompt_tokens"] * 1.0 + usage["completion_tokens"] * 2.0) / 1e6
     assert spent == pytest.approx(2 * one_cost, rel=0.5)  # the first call and the probe only
+    rows = background.run(gateway.keys.usage(key_id=key_id))
+    assert sum(r.requests for r in rows) == 6 and sum(r.cache_hits for r in rows) == 4
+    assert {r.model for r in rows} == {"cached"}
+    assert sum(r.saved_usd for r in rows) == pytest.approx(4 * one_cost, rel=0.01)
     metrics = httpx.get(cached.base + "/metrics").text
     assert 'switchboard_cache_lookups_total{model="cached",outcome="hit-exact"}' in metrics
     assert 'switchboard_cache_saved_cost_usd_total{model="cached"}' in metrics
