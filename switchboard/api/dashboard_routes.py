@@ -8,6 +8,8 @@ API keys is open to everyone, and so is its dashboard data, like /metrics.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from importlib.resources import files
 from typing import Any
@@ -71,6 +73,7 @@ def _deployments(gateway: Gateway) -> list[dict[str, Any]]:
     for health in gateway.board.all():
         dep = health.deployment
         ewma = health.latency_ewma_s
+        ok, failed = health.breaker.window()
         out.append(
             {
                 "id": dep.id,
@@ -80,6 +83,8 @@ def _deployments(gateway: Gateway) -> list[dict[str, Any]]:
                 "ready": ready.get(dep.id, False),
                 "in_flight": health.in_flight,
                 "latency_ewma_ms": round(ewma * 1000, 3) if ewma is not None else None,
+                "window_successes": ok,
+                "window_failures": failed,
             }
         )
     return out
@@ -127,6 +132,8 @@ async def dashboard_summary(
     now = time.time()
     body = {
         "object": "dashboard.summary",
+        "scope": "replica",  # this process's traffic: behind a balancer, one replica's view
+        "replica": f"{socket.gethostname()}:{os.getpid()}",
         "now": int(now),
         "window_s": window,
         "uptime_s": round(now - live.started_at, 3),

@@ -36,6 +36,8 @@ class DeploymentState(_Open):
     ready: bool
     in_flight: int
     latency_ewma_ms: float | None
+    window_successes: int  # upstream calls in the breaker's sliding window
+    window_failures: int
 
 
 class CatalogueModel(_Open):
@@ -58,6 +60,8 @@ class SloTargets(_Open):
 
 class DashboardSummary(_Open):
     object: str
+    scope: str  # "replica": the numbers are this process's
+    replica: str  # host:pid of the replica that answered
     now: int
     window_s: int
     uptime_s: float

@@ -99,6 +99,12 @@ class CircuitBreaker:
         while self._buckets and self._buckets[0][0] < horizon:
             self._buckets.popleft()
 
+    def window(self) -> tuple[int, int]:
+        """Successes and failures counted in the sliding window (what the breaker judges by)."""
+        horizon = self._clock() - self.policy.window_s
+        kept = [b for b in self._buckets if b[0] >= horizon]
+        return int(sum(b[1] for b in kept)), int(sum(b[2] for b in kept))
+
     def _tripped(self) -> bool:
         if not self._buckets or self._clock() - self._buckets[0][3] < self.policy.min_span_s:
             return False

@@ -97,3 +97,17 @@ def test_a_burst_of_fast_failures_does_not_trip_before_the_min_span() -> None:
     for _ in range(20):
         b.record(False)
     assert b.state is BreakerState.OPEN  # a real outage still opens it
+
+
+def test_window_counts_what_the_breaker_judges_by() -> None:
+    clock = Clock()
+    b = breaker(clock)
+    b.record(True)
+    b.record(False)
+    clock.now += 4
+    b.record(True)
+    assert b.window() == (2, 1)
+    clock.now += 7  # the first second has left the 10 s window
+    assert b.window() == (1, 0)
+    clock.now += 10
+    assert b.window() == (0, 0)

@@ -14,6 +14,7 @@ import pytest
 from tests.web.conftest import MASTER, Gateway
 
 pytestmark = pytest.mark.timeout(180)
+HIDDEN = "() => Object.defineProperty(document, 'hidden', {get: () => %s, configurable: true})"
 
 
 def _chat(gateway: Gateway, key: str, model: str, n: int, pause_s: float = 0.0) -> list[int]:
@@ -96,6 +97,8 @@ def test_charts_follow_traffic(page: Any, web_gateway: Gateway, artifacts: Path)
     )
     by_id = {row[0]: row for row in rows}
     assert by_id["mock-a"][3] == "closed" and by_id["down-a"][3] == "open"
+    assert by_id["down-a"][7] == "0 / 2"  # two calls failed; the third found the breaker open
+    assert by_id["mock-a"][7] == "10 / 0"  # 20 of the 30 were answered by the cache
 
     # the objective's targets are the charts' dashed lines, and its report is a row
     assert page.get_attribute("#chart-latency", "data-slo") == "250,1000"
@@ -153,3 +156,22 @@ def test_playground_streams_a_reply(page: Any, web_gateway: Gateway, artifacts: 
     stats = page.inner_text("#pg-stats")
     assert "TTFT" in stats and "40 tokens" in stats
     page.screenshot(path=str(artifacts / "playground.png"), full_page=True)
+
+
+def test_a_hidden_tab_does_not_poll(page: Any, web_gateway: Gateway) -> None:
+    _sign_in(page, web_gateway, MASTER)
+    page.wait_for_selector("#board", state="visible")
+    assert page.get_attribute("#board", "data-polls") is not None
+    page.evaluate(
+        "() => Object.defineProperty(document, 'hidden', {get: () => true, configurable: true})"
+    )
+    polls = int(page.get_attribute("#board", "data-polls") or 0)
+    page.wait_for_timeout(5_000)  # two and a half poll periods
+    assert int(page.get_attribute("#board", "data-polls") or 0) <= polls + 1  # one in flight
+    page.evaluate(
+        "() => Object.defineProperty(document, 'hidden', {get: () => false, configurable: true})"
+    )
+    page.wait_for_function(
+        f"() => Number(document.getElementById('board').dataset.polls) > {polls + 1}",
+        timeout=10_000,
+    )

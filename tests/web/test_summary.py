@@ -39,6 +39,10 @@ def test_summary_shape(web_gateway: Gateway) -> None:
     deployments = {d["id"]: d for d in body["deployments"]}
     assert set(deployments) == {"mock-a", "mock-slow-a", "down-a"}
     assert deployments["mock-a"]["provider"] == "openai"
+    assert {"window_successes", "window_failures"} <= set(deployments["mock-a"])
+    assert web_gateway.process.proc is not None
+    assert body["scope"] == "replica"
+    assert body["replica"].endswith(f":{web_gateway.process.proc.pid}")
     later = web_gateway.admin("GET", f"/dashboard/api/summary?since={body['series'][-1]['t']}")
     assert all(p["t"] > body["series"][-1]["t"] for p in later.json()["series"])
 

@@ -90,6 +90,11 @@ class Chart {
     this.el.dataset.slo = this.slo.filter((v) => v !== null).join(",");
   }
 
+  clear() {
+    this.data.forEach((col) => col.splice(0));
+    this.plot.setData(this.data);
+  }
+
   resize() {
     this.plot.setSize({ width: this.width(), height: 200 });
   }

@@ -11,6 +11,7 @@ const $ = (id) => document.getElementById(id);
 
 let charts = null;
 let lastT = null;
+let replica = null; // the replica whose seconds the charts hold
 let timers = [];
 
 function ms(v) {
@@ -66,7 +67,7 @@ function showDeployments(deployments) {
   fillTable("deployments", deployments.map((d) => [
     cell(d.id), cell(d.model), cell(d.provider), cell(d.breaker.replace("_", "-"), d.breaker),
     cell(d.ready ? "yes" : "no", d.ready ? "yes" : "no"), cell(String(d.in_flight)),
-    cell(ms(d.latency_ewma_ms)),
+    cell(ms(d.latency_ewma_ms)), cell(`${d.window_successes} / ${d.window_failures}`),
   ]));
 }
 
@@ -129,6 +130,14 @@ async function pollSlo() {
 async function pollSummary() {
   const query = lastT === null ? "" : `?since=${lastT}`;
   const s = await getJson(`/dashboard/api/summary${query}`);
+  if (replica !== null && s.replica !== replica) {
+    // behind a balancer another replica answered: its seconds are not this chart's
+    Object.values(charts).forEach((c) => c.clear());
+    lastT = null;
+    replica = s.replica;
+    return pollSummary();
+  }
+  replica = s.replica;
   if (!charts) charts = makeCharts();
   for (const chart of Object.values(charts)) {
     chart.setSlo(s.slo);
@@ -139,7 +148,8 @@ async function pollSummary() {
   showDeployments(s.deployments);
   showLocalSpend(s);
   setModels(s.models);
-  $("status").textContent = `live · updated ${new Date().toLocaleTimeString()}`;
+  $("status").textContent =
+    `live · replica ${s.replica} · updated ${new Date().toLocaleTimeString()}`;
   $("board").dataset.polls = String(Number($("board").dataset.polls || 0) + 1);
   return s;
 }
