@@ -123,7 +123,9 @@ def _measure(args: argparse.Namespace, layout: Layout) -> dict[str, Any]:
         tmp = Path(name)
         try:
             launcher = Launcher(fleet, layout, tmp, args.switchboard_src)
-            targets = start_targets(launcher, args.tokens, args.redis or None, args.granian)
+            targets = start_targets(
+                launcher, args.tokens, args.redis or None, args.granian, args.workers
+            )
             rest = _memory(targets)
             scripts = {
                 t.name: wrk.write_script(tmp / f"post-{i}.lua", BODY, t.headers)
@@ -160,6 +162,12 @@ def _parser() -> argparse.ArgumentParser:
         help="Redis for the keys-and-limits target ('' to skip that target)",
     )
     p.add_argument("--tokens", type=int, default=16, help="completion tokens the mock returns")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="also sb+full served by `serve --workers N` (N > 1; its server gets every core)",
+    )
     p.add_argument(
         "--granian",
         action="store_true",

@@ -103,10 +103,19 @@ class Launcher:
         return catalogue
 
     def switchboard_with_keys(
-        self, mock: Server, redis_url: str, *, budget: bool, concurrency: bool = False
+        self,
+        mock: Server,
+        redis_url: str,
+        *,
+        budget: bool,
+        concurrency: bool = False,
+        workers: int = 1,
     ) -> tuple[Server, str]:
-        """Switchboard requiring an API key whose limits (budget, concurrency) live in Redis."""
+        """Switchboard requiring an API key whose limits (budget, concurrency) live in Redis;
+        `workers` > 1: `serve --workers N` (named "<target> xN")."""
         name = FULL if concurrency else BUDGET if budget else LIMITS
+        if workers > 1:
+            name = f"{name} x{workers}"
         env = {
             **self.env,
             "SWITCHBOARD_MASTER_KEY": "bench-master-key",
@@ -131,10 +140,13 @@ class Launcher:
             "serve",
             "--config",
             str(self._catalogue(mock)),
+            "--workers",
+            str(workers),
         ]
         port = free_port()
         server = Server(
-            name, [*self.wrap, *cli, "--port", str(port)], port, self.layout.server_cpu,
+            name, [*self.wrap, *cli, "--port", str(port)], port,
+            self.layout.server_cpu if workers == 1 else None,  # N workers: every core
             self.tmp / f"{name}.log", env, self.tmp, headers={"Authorization": f"Bearer {key}"},
         )  # fmt: skip
         self.fleet.start(server).wait_ready(PATH, BODY, 30 * self.patience)
@@ -180,7 +192,11 @@ class Launcher:
 
 
 def start_targets(
-    launcher: Launcher, tokens: int, redis_url: str | None = None, granian: bool = False
+    launcher: Launcher,
+    tokens: int,
+    redis_url: str | None = None,
+    granian: bool = False,
+    workers: int = 1,
 ) -> list[Server]:
     """The mock first (the direct target), then each proxy in front of it; each keyed target
     carries its own API key in `Server.headers`."""
@@ -192,6 +208,11 @@ def start_targets(
         for budget, concurrency in ((False, False), (True, False), (True, True)):
             keyed, _ = launcher.switchboard_with_keys(
                 mock, redis_url, budget=budget, concurrency=concurrency
+            )
+            servers.append(keyed)
+        if workers > 1:
+            keyed, _ = launcher.switchboard_with_keys(
+                mock, redis_url, budget=True, concurrency=True, workers=workers
             )
             servers.append(keyed)
     optional = launcher.litellm(mock)

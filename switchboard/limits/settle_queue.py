@@ -6,8 +6,9 @@ for up to `max_batch` settlements) while the next batch gathers, so under load a
 trip settles many requests. A batch carries an id that Redis remembers for `done_ttl_s`: a batch
 whose reply was lost (a timeout) is sent again as it was and applied once. A batch that could
 not be written is kept, counted through `on_failure("retried", n)`, and sent again after
-`retry_s`; only a queue grown past `max_pending` settlements drops its oldest batches
-(`on_failure("dropped", n)`), whose leases and holds then lapse at their expiry.
+`retry_s`; only a queue grown past `max_pending` settlements drops its oldest batches, and a
+batch Redis refuses as such (a script error, which no retry can mend) is dropped too
+(`on_failure("dropped", n)`): their leases and holds then lapse at their expiry.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from switchboard.stores.guard import STORE_ERRORS, Down, StoreGuard
+from switchboard.stores.guard import STORE_ERRORS, Down, StoreGuard, is_outage
 
 log = logging.getLogger("switchboard.limits")
 SettleFailure = Callable[[str, int], None]
@@ -87,7 +88,12 @@ class SettleQueue:
                 batch = self._batches[0]
                 batch.sealed = True
                 self._inflight = batch
-                sent = await self._send(batch)
+                try:
+                    sent = await self._send(batch)
+                except Exception:  # refused by Redis itself (a script error): never writable
+                    log.exception("a batch of %d settlement(s) was refused", batch.count)
+                    sent = True
+                    self._report("dropped", batch.count)
                 self._inflight = None
                 if sent:
                     self._batches.popleft()
@@ -110,6 +116,8 @@ class SettleQueue:
         try:
             await op()
         except STORE_ERRORS as exc:
+            if not is_outage(exc):
+                raise
             log.warning("could not write settlements: %s", type(exc).__name__)
             return False
         return True

@@ -215,3 +215,22 @@ async def test_a_failed_settle_write_is_retried_and_counted(
     finally:
         await client.aclose()
     assert failures == [("retried", 1)]
+
+
+async def test_a_batch_redis_refuses_is_dropped_and_the_queue_goes_on(
+    redis_client: Redis, prefix: str
+) -> None:
+    failures: list[tuple[str, int]] = []
+    limiter = RedisRequestLimiter(
+        redis_client, prefix, on_settle_failure=lambda outcome, n: failures.append((outcome, n))
+    )
+    await limiter.seed("key:k", "total", 0)
+    poisoned = await limiter.admit(plan(lease=5, budget=1000, cost=10))
+    await redis_client.set(f"{prefix}cc:not-a-set", "x")  # ZREM on it: a WRONGTYPE error
+    limiter.queue.put([f"{prefix}cc:not-a-set"], [0, 0, 0, 1, "lease", 0, 0, 0, 0, ""])
+    await limiter.drain()  # the script rejects the bad batch: counted, dropped, not retried
+    assert failures == [("dropped", 1)]
+    limiter.settle(poisoned, 0, 7)  # the next batch is written
+    await limiter.drain()
+    assert await redis_client.hget(f"{prefix}sp:key:k:total", "spent") == b"7"
+    assert await redis_client.zcard(f"{prefix}cc:key:k") == 0
