@@ -175,6 +175,9 @@ def parser() -> argparse.ArgumentParser:
     from switchboard.jobs.cli import add_batch_commands
 
     add_batch_commands(sub)
+    from switchboard.jobs.eval_cli import add_eval_command
+
+    add_eval_command(sub)
     _add_config_commands(sub)
     from switchboard.export.command import add_command as add_export_command
 

@@ -28,9 +28,8 @@ from switchboard.api.errors import invalid_from_validation
 from switchboard.api.openai_routes import json_response
 from switchboard.api.responses_routes import owner_of
 from switchboard.errors import InvalidRequest, NotFoundError
-from switchboard.pipeline.context import ANONYMOUS
 from switchboard.rag.build import RagRuntime
-from switchboard.rag.models import Document, NewDocument
+from switchboard.rag.models import Document, NewDocument, tenant_owner
 from switchboard.rag.parsers import detect_format
 
 if TYPE_CHECKING:
@@ -49,13 +48,12 @@ async def runtime_of(conn: HTTPConnection) -> RagRuntime:
     return await holder.get()
 
 
-def tenant_owner(key: ApiKey | None) -> str:
-    """The owner of a caller's documents: its tenant (every key of a tenant shares them)."""
-    return ANONYMOUS if key is None else f"tenant:{key.tenant}"
+def owner_for(key: ApiKey | None) -> str:
+    return tenant_owner(key.tenant if key is not None else None)
 
 
 async def tenant_of(conn: HTTPConnection) -> str:
-    return tenant_owner(await caller_key(conn, gateway_of(conn)))
+    return owner_for(await caller_key(conn, gateway_of(conn)))
 
 
 class DocumentIn(BaseModel):
@@ -139,7 +137,7 @@ async def _from_multipart(request: Request, raw: bytes) -> NewDocument:
 
 async def create_document(request: Request) -> Response:
     key = await caller_key(request, gateway_of(request))
-    owner = tenant_owner(key)
+    owner = owner_for(key)
     runtime = await runtime_of(request)
     limit = gateway_of(request).settings.rag_max_document_bytes
     raw = await read_body(request, limit * 2)  # base64 and multipart framing take room

@@ -35,9 +35,9 @@ from switchboard.domain import ChatResponse, EmbeddingResponse
 from switchboard.embeddings.local import EmbedderUnavailable
 from switchboard.errors import ServiceNotReady, SwitchboardError
 from switchboard.gateway import Gateway
-from switchboard.pipeline.context import ANONYMOUS, RequestContext
+from switchboard.pipeline.context import RequestContext
 from switchboard.pricing import cost_usd
-from switchboard.rag.models import Source
+from switchboard.rag.models import Source, tenant_owner
 from switchboard.rag.prompt import citations, grounded_request, sources_trailer
 
 log = logging.getLogger("switchboard.rag")
@@ -88,7 +88,7 @@ class Answer:
         self.body = body
         self.key = key
         self.started = time.perf_counter()
-        self.owner = ANONYMOUS if key is None else f"tenant:{key.tenant}"
+        self.owner = tenant_owner(key.tenant if key is not None else None)
 
     def context(self, sources: list[Source], stream: bool) -> RequestContext:
         body = self.body

@@ -14,10 +14,11 @@ if TYPE_CHECKING:
 
 
 def install_tasks(registry: TaskRegistry, settings: Settings) -> None:
-    from switchboard.jobs import batch_task, builtin, chat_task
+    from switchboard.jobs import batch_task, builtin, chat_task, eval_task
     from switchboard.rag import tasks as rag_tasks
 
     builtin.install(registry, settings)
     chat_task.install(registry, settings)
     batch_task.install(registry, settings)
     rag_tasks.install(registry, settings)
+    eval_task.install(registry, settings)

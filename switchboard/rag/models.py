@@ -7,6 +7,12 @@ from datetime import datetime
 from typing import Any
 
 STATUSES = ("queued", "chunked", "embedded", "ready", "failed")
+ANONYMOUS = "anonymous"  # the owner when API keys are off (as pipeline.context.ANONYMOUS)
+
+
+def tenant_owner(tenant: str | None) -> str:
+    """The owner of a caller's documents: its tenant (every key of a tenant shares them)."""
+    return ANONYMOUS if tenant is None else f"tenant:{tenant}"
 
 
 @dataclass(frozen=True, slots=True)

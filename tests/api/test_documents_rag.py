@@ -265,3 +265,30 @@ def test_re_ingest_replaces_and_delete_removes(
     assert alice.get("/v1/documents/comet").status_code == 404
     found = alice.post("/v1/rag", json={"query": "comet", "model": "mock", "top_k": 5}).json()
     assert all(s["document_id"] != "comet" for s in found["sources"])
+
+
+def test_an_evaluation_job_over_the_rag_pipeline(
+    library: dict[str, Any], alice: httpx.Client, bob: httpx.Client
+) -> None:
+    items = [
+        {"question": "What are moraines?", "answer": "rock left by ice", "document_id": "ice"},
+        {"question": "How many moons has Mars?", "answer": "two", "document_id": "mars"},
+    ]
+    body = {"items": items, "options": {"kind": "rag", "model": "mock", "top_k": 2}}
+    posted = alice.post("/v1/tasks", json={"kind": "eval.run", "input": body})
+    assert posted.status_code == 202, posted.text
+    task_id = posted.json()["id"]
+    deadline = time.monotonic() + 60
+    while (task := alice.get(f"/v1/tasks/{task_id}").json())["status"] not in (
+        "succeeded",
+        "failed",
+        "dead_letter",
+    ):
+        assert time.monotonic() < deadline, task
+        time.sleep(0.1)
+    assert task["status"] == "succeeded", task
+    report = task["result"]
+    assert report["object"] == "evaluation.report" and report["answered"] == 2
+    assert report["scores"]["retrieval_hit"] == 1.0  # alice's own documents were retrieved
+    assert report["cost_usd"] > 0 and report["usage"]["prompt_tokens"] > 0
+    assert bob.get(f"/v1/tasks/{task_id}").status_code == 404
