@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import builtins
 import secrets
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -287,7 +286,3 @@ class SqlJobStore:
         async with self._engine.connect() as conn:
             row = (await conn.execute(stmt)).first()
         return job_from_row(row) if row is not None else None
-
-
-def with_status(job: Job, status: JobStatus) -> Job:
-    return replace(job, status=status)

@@ -80,13 +80,27 @@ def test_batch_end_to_end_with_the_openai_sdk(gateway_url: str) -> None:
     assert errors[0]["response"]["status_code"] == 400
     assert errors[0]["response"]["body"]["error"]["type"] == "invalid_request_error"
     assert [b.id for b in client.batches.list()] == [batch.id]
+    again = client.batches.create(
+        input_file_id=uploaded.id,
+        endpoint="/v1/chat/completions",
+        completion_window="24h",
+        extra_headers={"Idempotency-Key": "b1"},
+    )
+    same = client.batches.create(
+        input_file_id=uploaded.id,
+        endpoint="/v1/chat/completions",
+        completion_window="24h",
+        extra_headers={"Idempotency-Key": "b1"},
+    )
+    assert same.id == again.id != batch.id
+    wait_batch(client, again.id)
     assert client.batches.cancel(batch.id).status == "completed"  # finished: nothing to cancel
     for _ in range(5):  # polling books nothing
         client.batches.retrieve(batch.id)
     usage = httpx.get(f"{gateway_url}/v1/usage", headers={"Authorization": f"Bearer {key}"})
     rows = usage.json()["data"]
-    assert sum(r["requests"] for r in rows) == 4  # each successful line booked exactly once
-    assert sum(r["completion_tokens"] for r in rows) == 4 * 8
+    assert sum(r["requests"] for r in rows) == 8  # each successful line booked exactly once
+    assert sum(r["completion_tokens"] for r in rows) == 8 * 8  # (two batches of 4 good lines)
 
 
 def test_foreign_and_unknown_ids_are_404(gateway_url: str) -> None:

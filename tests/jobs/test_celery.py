@@ -56,3 +56,28 @@ def test_priorities_run_the_urgent_job_first(
         store = gw.gateway.jobs.store
         order = sorted([*low, urgent], key=lambda i: background.run(store.get(i)).started_at)
     assert urgent in order[:2]  # one low job may already be in the worker's hand
+
+
+def test_a_batch_runs_on_a_worker_with_the_openai_sdk(
+    distributed: Distributed, background: BackgroundLoop
+) -> None:
+    import json
+
+    import openai
+
+    distributed.start_worker(concurrency=2)
+    lines = [{"custom_id": f"w{i}", "method": "POST", "url": "/v1/chat/completions",
+              "body": {"model": "mock", "messages": [{"role": "user", "content": f"q{i}"}]}}
+             for i in range(20)]  # fmt: skip
+    content = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    with run_gateway(background, distributed.settings()) as gw:
+        client = openai.OpenAI(base_url=gw.url, api_key="unused")
+        uploaded = client.files.create(file=("in.jsonl", content), purpose="batch")
+        batch = client.batches.create(input_file_id=uploaded.id, endpoint="/v1/chat/completions",
+                                      completion_window="24h")  # fmt: skip
+        assert wait_for(lambda: client.batches.retrieve(batch.id).status == "completed", 30)
+        done = client.batches.retrieve(batch.id)
+        assert done.output_file_id is not None
+        output = client.files.content(done.output_file_id).text.splitlines()
+    assert done.request_counts.completed == 20 and done.request_counts.failed == 0
+    assert sorted(json.loads(x)["custom_id"] for x in output) == sorted(f"w{i}" for i in range(20))
