@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from switchboard.api.render import chat_response_json, error_json
 from switchboard.domain import ChatResponse, Usage
 from switchboard.errors import RateLimited, ServiceNotReady, SwitchboardError
+from switchboard.jobs.batch_budget import BatchHold, batch_hold
 from switchboard.jobs.batch_format import BatchLine, jsonl, output_line, parse_input
 from switchboard.jobs.batch_lanes import Lanes
 from switchboard.jobs.batch_store import SqlBatchStore
@@ -66,11 +69,15 @@ def _cost(request: Any) -> float:
 
 
 class BatchRun:
-    def __init__(self, ctx: JobContext, batch: Any, key: ApiKey | None) -> None:
+    def __init__(
+        self, ctx: JobContext, batch: Any, key: ApiKey | None, hold: BatchHold | None
+    ) -> None:
         settings = ctx.engine.settings
         self.ctx = ctx
         self.batch = batch
         self.key = key
+        self.hold = hold
+        self.line_key = replace(key, budget_usd=None) if hold is not None and key else key
         self.store = SqlBatchStore(ctx.engine.store.engine)
         self.lanes = Lanes(ctx.gateway.catalogue, settings.batch_concurrency,
                            settings.batch_interactive_share)  # fmt: skip
@@ -80,7 +87,7 @@ class BatchRun:
         async with self.lanes.lane(line.request.model).slot():
             if self.stopping:
                 return
-            status, body, usage, cost = await _call(self.ctx, line, self.key)
+            status, body, usage, cost = await _call(self.ctx, line, self.line_key)
         row = None
         if self.key is not None and usage is not None and (status < 400 or usage.total_tokens):
             row = UsageRow(key_id=self.key.id, tenant=self.key.tenant, model=line.request.model,
@@ -90,7 +97,8 @@ class BatchRun:
         values = {"batch_id": self.batch.id, "line_no": line.line_no, "custom_id": line.custom_id,
                   "status_code": status, "body": body, "cost_nanousd": to_nanos(cost),
                   "attempt": self.ctx.attempt, "created_at": _now()}  # fmt: skip
-        await self.store.record_line(values, row)
+        if await self.store.record_line(values, row) and self.hold is not None:
+            await self.hold.book(cost)
 
     async def watch(self, total: int) -> None:
         """Progress, and whether the owner asked to cancel (checked once a second)."""
@@ -100,7 +108,11 @@ class BatchRun:
             if current is None or current.status == "cancelling":
                 self.stopping = True
             if current is not None:
-                await self.ctx.progress(100.0 * (current.completed + current.failed) / total)
+                finished = current.completed + current.failed
+                await self.ctx.progress(100.0 * finished / total)
+                if self.hold is not None:
+                    per_line = self.ctx.job.payload.get("estimate_micro", 0) / total
+                    await self.hold.shrink(self.store, math.ceil(per_line * (total - finished)))
 
     async def run(self, lines: list[BatchLine]) -> None:
         done = await self.store.done_lines(self.batch.id)
@@ -139,16 +151,13 @@ async def _finish(store: SqlBatchStore, batch: Any, owner: str, cancelled: bool)
         "status": final["status"]}}  # fmt: skip
 
 
-async def release_reservation(ctx: JobContext, batch: Any, key: ApiKey | None) -> None:
-    """The estimate held the budget while the batch waited; running lines reserve their own."""
+def _hold_of(ctx: JobContext, batch: Any, key: ApiKey | None) -> BatchHold | None:
     limits = ctx.gateway.limits
-    if key is None or limits is None or not batch.reserved_micro:
-        return
+    if key is None or limits is None:
+        return None
     from switchboard.pipeline.limits import budget_period
 
-    period = budget_period(key, batch.created_at)
-    hold = batch.reservation_hold or ""
-    await limits.spend.settle(f"key:{key.id}", period, batch.reserved_micro, 0, hold=hold)
+    return batch_hold(limits.spend, key, batch, budget_period(key, batch.created_at))
 
 
 async def run_batch(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
@@ -157,8 +166,8 @@ async def run_batch(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     if batch is None:
         return {"batch_id": payload["batch_id"], "status": "missing"}
     key = await ctx.key()
+    hold = _hold_of(ctx, batch, key)
     if batch.status == "validating":
-        await release_reservation(ctx, batch, key)
         await store.update_batch(
             batch.id, batches_live(), status="in_progress", in_progress_at=_now()
         )
@@ -166,7 +175,9 @@ async def run_batch(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     assert batch is not None
     if batch.status in LIVE:
         content = await store.content(batch.input_file_id, batch.owner) or b""
-        await BatchRun(ctx, batch, key).run(parse_input(content, batch.endpoint))
+        await BatchRun(ctx, batch, key, hold).run(parse_input(content, batch.endpoint))
+    if hold is not None:
+        await hold.shrink(store, 0)  # the batch is over: nothing more to hold
     batch = await store.batch(batch.id)
     assert batch is not None
     if batch.status in ("completed", "cancelled"):

@@ -120,7 +120,8 @@ async def submit_batch(
     })  # fmt: skip
     job = await engine.submit(
         JobRequest(kind=BATCH_TASK, owner=owner, key_id=key.id if key else None,
-                   payload={"batch_id": batch_id}, idempotency_key=idempotency_key, priority=3)
+                   payload={"batch_id": batch_id, "estimate_micro": estimate},
+                   idempotency_key=idempotency_key, priority=3)
     )  # fmt: skip
     await store.update_batch(batch_id, job_id=job.id)
     return await store.batch(job.payload["batch_id"], owner)

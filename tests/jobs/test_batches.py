@@ -149,6 +149,13 @@ def test_the_estimate_is_reserved_against_the_budget(gateway_url: str) -> None:
                               completion_window="24h")  # fmt: skip
     assert refused.value.status_code == 402
     assert wait_batch(client, first.id).request_counts.completed == 300
+    # the first batch's hold is gone once it ended: only its real spend remains
+    tiny = client.files.create(file=("tiny.jsonl", line("t", max_tokens=10)), purpose="batch")
+    after = client.batches.create(input_file_id=tiny.id, endpoint="/v1/chat/completions",
+                                  completion_window="24h")  # fmt: skip
+    assert wait_batch(client, after.id).status == "completed"
+    usage = httpx.get(f"{gateway_url}/v1/usage", headers={"Authorization": f"Bearer {key}"})
+    assert usage.json()["budget"]["spent_usd"] < 0.01
 
 
 def test_cli_submit_waits_with_a_progress_bar(gateway_url: str, tmp_path: Path) -> None:
