@@ -24,23 +24,32 @@ import tempfile
 from pathlib import Path
 
 from bench.procs import Fleet, Server, post
-from bench.targets import BODY, FORWARDER, FULL, PATH, SWITCHBOARD, Launcher, Layout
+from bench.targets import (
+    BODY,
+    FORWARDER,
+    FULL,
+    PATH,
+    STREAM_BODY,
+    SWITCHBOARD,
+    Launcher,
+    Layout,
+)
 
 _TOTAL = re.compile(r"^totals:\s+(\d+)", re.M)  # "summary" is off after a zeroing
 
 
-def count(server: Server, requests: int, warmup: int, dump_dir: Path) -> float:
+def count(server: Server, requests: int, warmup: int, dump_dir: Path, body: bytes = BODY) -> float:
     """Instructions per request, counted over `requests` after `warmup` uncounted ones."""
     assert server.proc is not None
     for _ in range(warmup):
-        post(server.port, PATH, BODY, timeout=60, headers=server.headers)
+        post(server.port, PATH, body, timeout=60, headers=server.headers)
     pid = str(server.proc.pid)
     _control("-i", "on", pid)
     for _ in range(5):  # code instrumented just now: its first runs are not the steady state
-        post(server.port, PATH, BODY, timeout=60, headers=server.headers)
+        post(server.port, PATH, body, timeout=60, headers=server.headers)
     _control("-z", pid)
     for _ in range(requests):
-        status, reply = post(server.port, PATH, BODY, timeout=60, headers=server.headers)
+        status, reply = post(server.port, PATH, body, timeout=60, headers=server.headers)
         if status != 200:
             raise RuntimeError(f"{server.name}: HTTP {status}: {reply[:200]!r}")
     _control("-i", "off", pid)
@@ -64,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=50)
     p.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="for sb+full")
     p.add_argument("--switchboard-src", type=Path, help="another checkout to measure")
+    p.add_argument("--stream", action="store_true", help="streamed requests (16 SSE chunks)")
     args = p.parse_args(argv)
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("valgrind is not installed (apt-get install -y valgrind)", file=sys.stderr)
@@ -90,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             else:
                 raise SystemExit(f"unknown target {target!r}")
-            per_request = count(server, args.requests, args.warmup, tmp)
+            body = STREAM_BODY if args.stream else BODY
+            per_request = count(server, args.requests, args.warmup, tmp, body)
             print(f"{target:<12} {per_request / 1e6:8.2f} M instructions/request", flush=True)
             server.stop()  # one proxy under valgrind at a time
     return 0
