@@ -10,6 +10,7 @@ so a reply is only ever found again for the same conversation so far.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +38,10 @@ def _params(request: ChatRequest) -> dict[str, Any]:
 
 
 def _digest(value: Any) -> str:
-    raw = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    try:
+        raw = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # an integer beyond 64 bits, which orjson refuses: the stdlib has none
+        raw = json.dumps(value, sort_keys=True, default=str).encode()
     return hashlib.blake2b(raw, digest_size=20).hexdigest()
 
 

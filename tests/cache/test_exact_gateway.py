@@ -201,3 +201,14 @@ def test_hits_count_for_rpm_but_not_for_tpm_or_budget(
     metrics = httpx.get(cached.base + "/metrics").text
     assert 'switchboard_cache_lookups_total{model="cached",outcome="hit-exact"}' in metrics
     assert 'switchboard_cache_saved_cost_usd_total{model="cached"}' in metrics
+
+
+def test_parameters_orjson_cannot_encode_still_key_the_cache(
+    cached: GatewayServer, background: BackgroundLoop
+) -> None:
+    key = new_key(cached, "acme")
+    text = f"huge seed {uuid.uuid4().hex}"
+    assert chat(cached, key, text, seed=10**30).headers["x-switchboard-cache"] == "miss"
+    background.run(cached.gateway.cache.drain())
+    assert chat(cached, key, text, seed=10**30).headers["x-switchboard-cache"] == "hit-exact"
+    assert chat(cached, key, text, seed=2 * 10**30).headers["x-switchboard-cache"] == "miss"
