@@ -17,6 +17,7 @@ from switchboard.api.admin_routes import require_master_key
 from switchboard.api.openai_routes import json_response
 from switchboard.errors import InvalidRequest, NotFoundError
 from switchboard.keys.cost_report import build_cost_report
+from switchboard.keys.usage_report import totals
 
 
 class Spend(BaseModel):
@@ -82,6 +83,21 @@ class CostReport(BaseModel):
     )
 
 
+class SessionSpend(Spend):
+    day: str
+    key_id: str
+    tenant: str
+    model: str
+    session_id: str = Field(description="the caller's session ('' when it named a user only)")
+    user_id: str = Field(description="the caller's end user ('' when it named a session only)")
+
+
+class SessionUsage(BaseModel):
+    object: Literal["list"]
+    data: list[SessionSpend] = Field(description="by day, key and model; 10,000 rows at most")
+    total: Spend
+
+
 router = APIRouter(prefix="/admin", dependencies=[Depends(require_master_key)])
 
 
@@ -104,3 +120,39 @@ async def cost_report(
         await usage.flush()  # include this replica's most recent requests
     report = await build_cost_report(store, since, until, top, datetime.now(UTC))
     return json_response(report)
+
+
+def _tag(value: str | None, param: str) -> str | None:
+    if value is not None and (len(value) > 128 or not value.isprintable()):
+        raise InvalidRequest(f"`{param}` must be printable text of 128 characters at most.",
+                             param=param)  # fmt: skip
+    return value
+
+
+@router.get("/usage/sessions", response_model=SessionUsage, summary="Usage per caller session")
+async def session_usage(
+    request: Request,
+    session_id: str | None = None,
+    user_id: str | None = None,
+    tenant: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> Response:
+    """Usage of the requests whose caller named a session or an end user (`*-Session-Id` /
+    `*-User-Id` headers, `metadata.session_id` / `metadata.user`, OpenAI `user`)."""
+    store = request.app.state.gateway.keys
+    if store is None:
+        raise NotFoundError("API keys are not enabled on this gateway, so there is no usage.")
+    usage = request.app.state.gateway.usage
+    if usage is not None:
+        await usage.flush()
+    rows = await store.session_usage(
+        _tag(session_id, "session_id"), _tag(user_id, "user_id"), _tag(tenant, "tenant"),
+        since, until,
+    )  # fmt: skip
+    data = [
+        {"day": r.day.isoformat(), "key_id": r.key_id, "tenant": r.tenant, "model": r.model,
+         "session_id": r.session_id, "user_id": r.user_id, **totals([r])}
+        for r in rows
+    ]  # fmt: skip
+    return json_response({"object": "list", "data": data, "total": totals(rows)})

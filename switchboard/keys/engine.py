@@ -25,7 +25,7 @@ ALIASES = {"postgres": "postgresql"}
 SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 VERSION_TABLE = "switchboard_keys_version"
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 """The newest file in migrations/versions (a test checks that they agree)."""
 
 

@@ -100,6 +100,8 @@ class UsageRow:
     cost_usd: float = 0.0
     cache_hits: int = 0  # requests answered by the reply cache (cost 0)
     saved_usd: float = 0.0  # what those would have cost at the deployment picked first
+    session_id: str = ""  # the caller's session, when it named one (usage_sessions)
+    user_id: str = ""  # the caller's end user, when it named one
 
 
 def key_json(key: ApiKey, now: datetime) -> dict[str, Any]:

@@ -33,12 +33,14 @@ from switchboard.keys.tables import (
     to_usd,
     usage_daily,
     usage_from_row,
+    usage_sessions,
 )
 
 log = logging.getLogger("switchboard.keys")
 
 USAGE_KEY = ("key_id", "tenant", "model", "day")
 USAGE_SUMS = (*USAGE_COUNTERS, "cost_nanousd", "saved_nanousd")
+SESSION_KEY = (*USAGE_KEY, "session_id", "user_id")
 
 
 class KeyStore(Protocol):
@@ -68,21 +70,39 @@ class KeyStore(Protocol):
 
     async def spend(self, key_id: str, since: date | None) -> float: ...
 
+    async def session_usage(
+        self,
+        session_id: str | None = None,
+        user_id: str | None = None,
+        tenant: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> builtins.list[UsageRow]: ...
+
     async def aclose(self) -> None: ...
 
 
-def merge_usage(rows: Sequence[UsageRow]) -> builtins.list[dict[str, Any]]:
-    """One parameter set per (key, tenant, model, day), sorted so that concurrent batches lock
-    rows in the same order (PostgreSQL would refuse the same row twice in one statement)."""
+def _merge(rows: Sequence[UsageRow], key: tuple[str, ...]) -> builtins.list[dict[str, Any]]:
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
-        ident = (row.key_id, row.tenant, row.model, row.day)
-        acc = merged.setdefault(ident, dict(zip(USAGE_KEY, ident, strict=True)))
+        ident = tuple(getattr(row, name) for name in key)
+        acc = merged.setdefault(ident, dict(zip(key, ident, strict=True)))
         for name in USAGE_COUNTERS:
             acc[name] = acc.get(name, 0) + getattr(row, name)
         acc["cost_nanousd"] = acc.get("cost_nanousd", 0) + to_nanos(row.cost_usd)
         acc["saved_nanousd"] = acc.get("saved_nanousd", 0) + to_nanos(row.saved_usd)
     return [merged[ident] for ident in sorted(merged)]
+
+
+def merge_usage(rows: Sequence[UsageRow]) -> builtins.list[dict[str, Any]]:
+    """One parameter set per (key, tenant, model, day), sorted so that concurrent batches lock
+    rows in the same order (PostgreSQL would refuse the same row twice in one statement)."""
+    return _merge(rows, USAGE_KEY)
+
+
+def merge_session_usage(rows: Sequence[UsageRow]) -> builtins.list[dict[str, Any]]:
+    """As `merge_usage`, per session and user, for the rows whose caller named either."""
+    return _merge([r for r in rows if r.session_id or r.user_id], SESSION_KEY)
 
 
 class SqlKeyStore:
@@ -238,8 +258,38 @@ class SqlKeyStore:
             index_elements=[usage_daily.c[name] for name in USAGE_KEY],
             set_={name: usage_daily.c[name] + stmt.excluded[name] for name in USAGE_SUMS},
         )
+        sessions = merge_session_usage(rows)
         async with self._engine.begin() as conn:
             await conn.execute(stmt, params)
+            if sessions:
+                await conn.execute(self._session_upsert(), sessions)
+
+    def _session_upsert(self) -> Any:
+        stmt = UPSERT_INSERTS[self._engine.dialect.name](usage_sessions)
+        return stmt.on_conflict_do_update(
+            index_elements=[usage_sessions.c[name] for name in SESSION_KEY],
+            set_={name: usage_sessions.c[name] + stmt.excluded[name] for name in USAGE_SUMS},
+        )
+
+    async def session_usage(
+        self,
+        session_id: str | None = None,
+        user_id: str | None = None,
+        tenant: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> builtins.list[UsageRow]:
+        """Usage rows of one session or end user (or both), by day, key and model."""
+        c = usage_sessions.c
+        query = select(usage_sessions).where(*_usage_filters(None, tenant, since, until, c))
+        if session_id is not None:
+            query = query.where(c.session_id == session_id)
+        if user_id is not None:
+            query = query.where(c.user_id == user_id)
+        query = query.order_by(c.day, c.key_id, c.model, c.session_id, c.user_id).limit(10_000)
+        async with self._engine.connect() as conn:
+            result = await conn.execute(query)
+            return [usage_from_row(row) for row in result]
 
     async def usage(
         self,
@@ -273,9 +323,12 @@ def _exact_usd(usd: float | None) -> float | None:
 
 
 def _usage_filters(
-    key_id: str | None, tenant: str | None, since: date | None, until: date | None
+    key_id: str | None,
+    tenant: str | None,
+    since: date | None,
+    until: date | None,
+    c: Any = usage_daily.c,
 ) -> builtins.list[ColumnElement[bool]]:
-    c = usage_daily.c
     filters: builtins.list[ColumnElement[bool]] = []
     if key_id is not None:
         filters.append(c.key_id == key_id)

@@ -111,6 +111,32 @@ usage_daily = Table(
     Index("ix_usage_daily_day", "day"),
 )
 
+usage_sessions = Table(
+    "usage_sessions",
+    metadata,
+    Column("key_id", String(32), nullable=False),
+    Column("tenant", String(200), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("session_id", String(128), nullable=False),  # "": the caller named a user only
+    Column("user_id", String(128), nullable=False),  # "": the caller named a session only
+    Column("requests", BigInteger, nullable=False),
+    Column("prompt_tokens", BigInteger, nullable=False),
+    Column("completion_tokens", BigInteger, nullable=False),
+    Column("cached_tokens", BigInteger, nullable=False),
+    Column("cost_nanousd", BigInteger, nullable=False),
+    Column("cache_hits", BigInteger, nullable=False, server_default="0"),
+    Column("saved_nanousd", BigInteger, nullable=False, server_default="0"),
+    PrimaryKeyConstraint(
+        "key_id", "tenant", "model", "day", "session_id", "user_id", name="pk_usage_sessions"
+    ),
+    Index("ix_usage_sessions_session", "session_id"),
+    Index("ix_usage_sessions_user_day", "user_id", "day"),
+)
+"""Usage of the requests whose caller named a session or an end user (Helicone-style
+`*-Session-Id` / `*-User-Id` headers, Langfuse-style `metadata`), per day; the daily totals
+stay in `usage_daily`."""
+
 key_settings = Table(
     "key_settings",
     metadata,
@@ -179,4 +205,6 @@ def usage_from_row(row: Row[Any]) -> UsageRow:
         **{name: int(m[name]) for name in USAGE_COUNTERS},
         cost_usd=to_usd(int(m["cost_nanousd"])),
         saved_usd=to_usd(int(m["saved_nanousd"])),
+        session_id=m.get("session_id", ""),
+        user_id=m.get("user_id", ""),
     )

@@ -48,6 +48,7 @@ class UsageRecorder:
             self.dropped += 1  # the database is far behind: keep serving, count the loss
             return
         usage = event.usage
+        caller = event.caller
         self._pending.append(
             UsageRow(
                 key_id=event.key_id,
@@ -61,6 +62,8 @@ class UsageRecorder:
                 cost_usd=event.cost_usd,
                 cache_hits=int(event.cache in _HITS),
                 saved_usd=event.saved_usd,
+                session_id=(caller.session_id or "") if caller is not None else "",
+                user_id=(caller.user_id or "") if caller is not None else "",
             )
         )
 

@@ -48,6 +48,7 @@ async def test_migrations_match_the_tables(store: SqlKeyStore) -> None:
     assert names == {
         "api_keys",
         "usage_daily",
+        "usage_sessions",
         "key_settings",
         "documents",
         "document_chunks",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -189,3 +190,41 @@ def test_otlp_export_on_through_the_standard_variables(
             names |= {s.name for ss in rs.scope_spans for s in ss.spans}
     assert services == {"sb-under-test"}
     assert {"chat flaky", "chat up-model", "switchboard.call"} <= names
+
+
+MASTER = "mk-spans-sessions-0123456789abcdef"
+
+
+def test_session_and_user_tags_reach_the_usage_rows(
+    background: BackgroundLoop, mock_upstream: MockUpstream, tmp_path: Path
+) -> None:
+    settings = Settings(
+        catalogue=catalogue(mock_upstream), retry_rounds=0, master_key=MASTER,
+        database_url=f"sqlite:///{tmp_path / 'sessions.db'}",
+    )  # fmt: skip
+    admin = {"authorization": f"Bearer {MASTER}"}
+    with run_gateway(background, settings) as gw:
+        made = httpx.post(gw.base + "/admin/keys", json={"name": "s", "tenant": "acme"},
+                          headers=admin)  # fmt: skip
+        auth = {"authorization": f"Bearer {made.json()['key']}"}
+        for headers, body in (
+            ({"X-Session-Id": "chat-1", "Helicone-User-Id": "alice"}, {}),
+            ({}, {"metadata": {"session_id": "chat-1", "user": "alice"}}),
+            ({}, {"user": "bob"}),
+            ({}, {}),
+        ):
+            resp = httpx.post(gw.url + "/chat/completions", json={**CHAT, **body},
+                              headers={**auth, **headers})  # fmt: skip
+            assert resp.status_code == 200
+        chat = httpx.get(gw.base + "/admin/usage/sessions?session_id=chat-1", headers=admin)
+        bob = httpx.get(gw.base + "/admin/usage/sessions?user_id=bob", headers=admin)
+        everything = httpx.get(gw.base + "/admin/usage/sessions", headers=admin)
+        daily = httpx.get(gw.base + "/admin/usage", headers=admin)
+        assert httpx.get(gw.base + "/admin/usage/sessions").status_code == 401
+    (row,) = chat.json()["data"]
+    assert (row["session_id"], row["user_id"], row["tenant"]) == ("chat-1", "alice", "acme")
+    assert row["requests"] == 2 and row["completion_tokens"] == 16
+    (row,) = bob.json()["data"]
+    assert (row["session_id"], row["user_id"], row["requests"]) == ("", "bob", 1)
+    assert everything.json()["total"]["requests"] == 3  # the untagged request has no row here
+    assert daily.json()["total"]["requests"] == 4  # the daily totals count every request
