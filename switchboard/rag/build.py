@@ -8,11 +8,13 @@ migrated on `start`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from switchboard.config import Settings
 from switchboard.embeddings.base import Embedder
 from switchboard.rag.chunking import TokenChunker, load_tokenizer
+from switchboard.rag.follow import IndexFollower
 from switchboard.rag.ingest import Ingestion
 from switchboard.rag.models import Document, NewDocument
 from switchboard.rag.retrieve import Retriever
@@ -82,7 +84,11 @@ class RagRuntime:
 
     async def start(self) -> None:
         await self.services.start()
+        started = datetime.now(UTC)
         await self.services.ingestion.restore_index()
+        follower = self.services.retriever.follower
+        if follower is not None:
+            follower.start_from(started)
 
     async def submit(
         self, owner: str, new: NewDocument, *, by: str, key_id: str | None
@@ -117,4 +123,8 @@ async def rag_runtime(
         from switchboard.rag.tasks import JobsRunner
 
         runtime.runner = JobsRunner(jobs)
+    if settings.jobs_broker_url and settings.vector_redis_url is None:
+        # workers ingest into their own in-process index: follow the store instead
+        services = runtime.services
+        services.retriever.follower = IndexFollower(services.store, index)
     return runtime

@@ -78,6 +78,12 @@ class DocumentStore(Protocol):
     async def chunks(self, owner: str, chunk_ids: Sequence[str]) -> builtins.list[StoredChunk]:
         """The chunks among `chunk_ids` that the owner's documents serve now."""
 
+    async def promoted_since(
+        self, since: datetime | None
+    ) -> builtins.list[tuple[str, str, int, datetime]]:
+        """(owner, document, served version, updated_at) of the documents served now whose
+        row changed at or after `since` (all of them for None), oldest first."""
+
     def served_vectors(
         self, batch: int = 1000
     ) -> AsyncIterator[tuple[str, builtins.list[str], Vectors]]:
@@ -317,6 +323,19 @@ class SqlDocumentStore:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
         return [StoredChunk(r.chunk_id, r.document_id, r.title, r.page, r.text) for r in rows]
+
+    async def promoted_since(
+        self, since: datetime | None
+    ) -> builtins.list[tuple[str, str, int, datetime]]:
+        c = documents.c
+        stmt = select(c.owner, c.id, c.indexed_version, c.updated_at).where(
+            c.status == "ready", c.indexed_version.is_not(None)
+        )
+        if since is not None:
+            stmt = stmt.where(c.updated_at >= since)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(stmt.order_by(c.updated_at))).all()
+        return [(r.owner, r.id, int(r.indexed_version), r.updated_at) for r in rows]
 
     async def served_vectors(
         self, batch: int = 1000

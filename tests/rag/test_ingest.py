@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
 from switchboard.config import Settings
 from switchboard.embeddings.local import LocalEmbedder
 from switchboard.rag.build import RagServices
+from switchboard.rag.follow import IndexFollower
 from switchboard.rag.ingest import namespace
 from switchboard.rag.models import NewDocument
 from switchboard.rag.parsers import UnreadableDocument
@@ -174,3 +176,25 @@ async def test_the_shared_redis_index_serves_another_process(
         await worker_index.clear()
         await worker_index.aclose()
         await api_index.aclose()
+
+
+async def test_a_local_index_follows_ingestions_of_other_processes(
+    rag: RagServices, local_embedder: LocalEmbedder
+) -> None:
+    """A Celery worker ingests into its own in-process index: the API process's index catches
+    up from the store before searching (new documents and new versions)."""
+    await ingest(rag, "tenant:a", NewDocument("bees", "txt", FIXTURE["bees"].encode()))
+    api_index = HnswIndex()
+    api = RagServices.build(Settings(), local_embedder, api_index, store=rag.store)
+    await api.ingestion.restore_index()
+    follower = IndexFollower(rag.store, api_index, interval_s=0.0)
+    follower.start_from(datetime.now(UTC))
+    api.retriever.follower = follower
+    await ingest(rag, "tenant:a", NewDocument("rust", "txt", FIXTURE["rust"].encode()))
+    top = await api.retriever.search("tenant:a", "Why does iron turn to oxide?", 1)
+    assert top and top[0].document_id == "rust"
+    await ingest(rag, "tenant:a", NewDocument("rust", "txt", b"Copper turns green as it ages."))
+    top = await api.retriever.search("tenant:a", "metal changing colour", 2)
+    assert "Copper turns green as it ages." in [s.text for s in top]
+    assert await follower.catch_up() == 0  # nothing new: nothing re-added
+    await api_index.aclose()
