@@ -121,3 +121,13 @@ def test_a_chain_runs_each_step_with_the_result_before(
             steps.append(finished(client, steps[-1]["next_id"]))
     assert [s["result"] for s in steps] == [6, 12, 24]
     assert [s["root_id"] for s in steps] == [None, first, first]
+
+
+def test_backoff_doubles_up_to_its_cap() -> None:
+    from switchboard.jobs.registry import TaskSpec
+
+    async def nothing(ctx: JobContext, payload: dict[str, Any]) -> None:
+        return None
+
+    spec = TaskSpec("t", nothing, backoff_s=0.5, backoff_max_s=3.0)
+    assert [spec.backoff(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
