@@ -3,7 +3,8 @@ model), timed from launch to `/ready` with an empty weight cache (cold: converts
 again with the cache filled (warm); resident memory once ready and after the requests; TTFT and
 tokens/s of streamed requests.
 
-    python -m bench.local_model [--dtype auto|bfloat16|float32] [--requests 5] [--threads 0]
+    python -m bench.local_model [--runtime torch|llamacpp] [--dtype auto|bfloat16|float32]
+                                [--requests 5] [--threads 0]
 
 RSS is split into anonymous memory and file-backed pages (the memory-mapped weights are the
 latter: shared, clean, reclaimable by the kernel).
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from switchboard.testing.processes import ServiceProcess, free_port
+from switchboard.testing.processes import ServiceProcess, free_port, wait_healthy
 
 PROMPT = "Write two sentences about the sea."
 
@@ -37,18 +38,6 @@ def memory_mb(pid: int) -> dict[str, int]:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 10 ms
-
-
-def wait_ready(base: str, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{base}/ready not 200 within {timeout_s} s")
 
 
 def streamed(base: str, tokens: int) -> tuple[float, float]:
@@ -78,11 +67,14 @@ def streamed(base: str, tokens: int) -> tuple[float, float]:
     return (first - started) * 1000, (completion - 1) / max(last - first, 1e-9)
 
 
-def one_start(cache: Path, dtype: str, threads: int, requests: int) -> dict[str, object]:
+def one_start(
+    cache: Path, runtime: str, dtype: str, threads: int, requests: int
+) -> dict[str, object]:
     port = free_port()
     env = {
         "SWITCHBOARD_LOCAL_MODEL_CACHE_DIR": str(cache),
         "SWITCHBOARD_LOCAL_MODEL_DTYPE": dtype,
+        "SWITCHBOARD_LOCAL_RUNTIME": runtime,
         "SWITCHBOARD_LOCAL_THREADS": str(threads),
         "SWITCHBOARD_PRELOAD_LOCAL_MODEL": "true",
     }
@@ -92,7 +84,7 @@ def one_start(cache: Path, dtype: str, threads: int, requests: int) -> dict[str,
     assert gateway.proc is not None
     pid = gateway.proc.pid
     try:
-        wait_ready(gateway.base_url, 600)
+        wait_healthy(gateway.base_url, 600, path="/ready")
         ready_s = time.perf_counter() - launched
         ready_cpu = cpu_seconds(pid)
         at_ready = memory_mb(pid)
@@ -112,15 +104,18 @@ def one_start(cache: Path, dtype: str, threads: int, requests: int) -> dict[str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runtime", default="torch", choices=["torch", "llamacpp"])
     parser.add_argument("--dtype", default="auto", choices=["auto", "bfloat16", "float32"])
     parser.add_argument("--requests", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / "weights"
-        cold = one_start(cache, args.dtype, args.threads, args.requests)
-        warm = one_start(cache, args.dtype, args.threads, args.requests)
-    print(json.dumps({"dtype": args.dtype, "cold": cold, "warm": warm}, indent=2))
+        run = (cache, args.runtime, args.dtype, args.threads, args.requests)
+        cold = one_start(*run)
+        warm = one_start(*run)
+    summary = {"runtime": args.runtime, "dtype": args.dtype, "cold": cold, "warm": warm}
+    print(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":

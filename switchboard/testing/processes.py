@@ -138,16 +138,17 @@ def gateway_process(
     )
 
 
-def wait_healthy(base_url: str, timeout_s: float = 30.0) -> None:
+def wait_healthy(base_url: str, timeout_s: float = 30.0, path: str = "/health") -> None:
+    """Until `path` answers 200 (`/ready`: until the deployments, local weights included, are)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{base_url}{path}", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.05)
-    raise RuntimeError(f"{base_url}/health did not answer 200 in {timeout_s} s")
+    raise RuntimeError(f"{base_url}{path} did not answer 200 in {timeout_s} s")
 
 
 class StreamReader:
