@@ -108,14 +108,23 @@ def run_gateway(
         background.run(wait_stopped(), timeout=60)
 
 
+Handler = Callable[[web.Request], Coroutine[Any, Any, Any]]
+
+
 @contextmanager
-def chat_upstream(
-    background: BackgroundLoop, handler: Callable[[web.Request], Coroutine[Any, Any, Any]]
-) -> Iterator[str]:
+def chat_upstream(background: BackgroundLoop, handler: Handler) -> Iterator[str]:
     """A scripted upstream whose `POST /v1/chat/completions` is `handler`, on a free loopback
     port; yields its base URL (ending in /v1)."""
+    with post_server(background, "/v1/chat/completions", handler) as base:
+        yield f"{base}/v1"
+
+
+@contextmanager
+def post_server(background: BackgroundLoop, path: str, handler: Handler) -> Iterator[str]:
+    """An aiohttp server whose `POST <path>` is `handler` (a scripted upstream, an OTLP
+    receiver), on a free loopback port; yields `http://127.0.0.1:<port>`."""
     app = web.Application()
-    app.router.add_post("/v1/chat/completions", handler)
+    app.router.add_post(path, handler)
     runner = web.AppRunner(app)
 
     async def start() -> int:
@@ -126,7 +135,7 @@ def chat_upstream(
 
     port = background.run(start())
     try:
-        yield f"http://127.0.0.1:{port}/v1"
+        yield f"http://127.0.0.1:{port}"
     finally:
         background.run(runner.cleanup())
 

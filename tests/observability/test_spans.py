@@ -21,7 +21,13 @@ from opentelemetry.trace import SpanKind, StatusCode, format_span_id, format_tra
 
 from switchboard.config import Catalogue, Settings
 from switchboard.observability.spans import provider_from_env
-from switchboard.testing.harness import BackgroundLoop, GatewayServer, MockUpstream, run_gateway
+from switchboard.testing.harness import (
+    BackgroundLoop,
+    GatewayServer,
+    MockUpstream,
+    post_server,
+    run_gateway,
+)
 
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"
@@ -157,28 +163,15 @@ def test_otlp_export_on_through_the_standard_variables(
         received.append(await request.read())
         return web.Response(status=200)
 
-    app = web.Application()
-    app.router.add_post("/v1/traces", traces)
-    runner = web.AppRunner(app)
-
-    async def start() -> int:
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        return int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
-
-    port = background.run(start())
     monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp")
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("OTEL_SERVICE_NAME", "sb-under-test")
-    try:
+    with post_server(background, "/v1/traces", traces) as receiver:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver)
         settings = Settings(catalogue=catalogue(mock_upstream), retry_rounds=0)
         with run_gateway(background, settings) as gateway:
             resp = httpx.post(gateway.url + "/chat/completions", json=CHAT)
             assert resp.status_code == 200
         # the gateway's shutdown flushed the batch processor
-    finally:
-        background.run(runner.cleanup())
     names, services = set(), set()
     for raw in received:
         message = ExportTraceServiceRequest()
