@@ -103,7 +103,9 @@ class CacheConfig(BaseModel):
 
     enabled: bool = True
     layers: list[CacheLayer] = Field(
-        default_factory=_exact_layer, description="semantic: embeds the last user message"
+        default_factory=_exact_layer,
+        min_length=1,
+        description="semantic: embeds the last user message",
     )
     threshold: float = Field(
         0.86, gt=0, le=1, description="semantic: least cosine similarity (bench/cache_eval)"

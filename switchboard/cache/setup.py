@@ -64,6 +64,7 @@ async def attach_semantic(
         backbone=backbone,
         on_error=on_store_error,
     )
+    metrics.watch_index_evictions(lambda: float(getattr(index, "evictions", 0)))
     cache.semantic = SemanticLayer(
         embedder, index, on_error=lambda part: metrics.errors.labels(part).inc()
     )

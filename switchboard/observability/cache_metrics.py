@@ -33,6 +33,11 @@ class CacheMetrics:
         self.evictions = Counter(
             "switchboard_cache_evictions", "Entries dropped by the cache's size bound", registry=r
         )
+        self.index_evictions = Gauge(
+            "switchboard_cache_index_evictions",
+            "Vectors the semantic index dropped for its size bound since start-up",
+            registry=r,
+        )
         self.saved_tokens = Counter(
             "switchboard_cache_saved_tokens",
             "Tokens not spent upstream thanks to cache hits",
@@ -60,6 +65,10 @@ class CacheMetrics:
 
     def watch_entries(self, count: Callable[[], float]) -> None:
         self.entries.set_function(count)
+
+    def watch_index_evictions(self, evicted: Callable[[], float]) -> None:
+        """The semantic index's own size bound (its count since start-up, read at scrape)."""
+        self.index_evictions.set_function(evicted)
 
     def finished(self, event: RequestFinished, model: str) -> None:
         outcome = event.cache

@@ -97,6 +97,8 @@ def test_the_guard_refuses_a_negated_question(
     assert miss.headers["x-switchboard-cache"] == "miss"
     metrics = httpx.get(semantic.base + "/metrics").text
     assert 'switchboard_cache_guard_rejections_total{reason="negation"}' in metrics
+    assert "switchboard_cache_index_evictions 0.0" in metrics
+    assert "switchboard_cache_lookup_seconds_bucket" in metrics
 
 
 def test_conversations_never_cross(semantic: GatewayServer, background: BackgroundLoop) -> None:

@@ -132,3 +132,27 @@ def test_a_cut_stream_is_never_stored(gateway: GatewayServer, background: Backgr
     _collect(client, f"whole {uuid.uuid4().hex}")  # the same path, complete: stored
     background.run(cache.drain())
     assert background.run(cache.count()) == before + 1
+
+
+def test_a_hit_streams_through_the_anthropic_messages_api(
+    gateway: GatewayServer, background: BackgroundLoop
+) -> None:
+    import anthropic
+
+    client = anthropic.Anthropic(base_url=gateway.base, api_key="x", max_retries=0, timeout=10)
+    text = f"text {uuid.uuid4().hex}"
+
+    def stream() -> tuple[str, str, str]:
+        with client.messages.stream(
+            model="m", max_tokens=64, messages=[{"role": "user", "content": text}]
+        ) as s:
+            said = "".join(s.text_stream)
+            final = s.get_final_message()
+            thinking = "".join(b.thinking for b in final.content if b.type == "thinking")
+            return said, thinking, s.response.headers["x-switchboard-cache"]
+
+    live = stream()
+    background.run(gateway.gateway.cache.drain())
+    replayed = stream()
+    assert live[2] == "miss" and replayed[2] == "hit-exact"
+    assert replayed[:2] == live[:2] and live[0] and live[1]
