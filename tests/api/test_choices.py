@@ -10,7 +10,13 @@ import openai
 import pytest
 
 from switchboard.config import Catalogue, Settings
-from switchboard.testing.harness import BackgroundLoop, GatewayServer, MockUpstream, run_gateway
+from switchboard.testing.harness import (
+    BackgroundLoop,
+    GatewayServer,
+    MockUpstream,
+    run_gateway,
+    wait_for,
+)
 
 MOCK_TOKENS = 8  # the session mock's completion tokens per choice
 
@@ -25,6 +31,7 @@ def gw(background: BackgroundLoop, mock_upstream: MockUpstream) -> Iterator[Gate
         model("native", "openai"),
         model("single", "ollama"),  # OpenAI's wire, one choice a call: served by n calls
         model("quota", "openai", tpm=100),
+        model("slow", "ollama", headers={"x-mock-itl-ms": "50", "x-mock-tokens": "200"}),
     ]
     catalogue = Catalogue.model_validate({"models": models})
     with run_gateway(background, Settings(catalogue=catalogue)) as server:
@@ -98,3 +105,23 @@ def test_quota_reserves_every_choice(gw: GatewayServer) -> None:
     assert ok.choices[0].message.content
     with pytest.raises(openai.RateLimitError):
         client(gw).chat.completions.create(model="quota", messages=ASK, max_tokens=20, n=5)
+
+
+def test_leaving_a_fanned_out_stream_closes_every_upstream_call(
+    gw: GatewayServer, mock_upstream: MockUpstream
+) -> None:
+    before = mock_upstream.stats()
+    stream = client(gw).chat.completions.create(model="slow", messages=ASK, n=3, stream=True)
+    seen = set()
+    for chunk in stream:
+        seen.update(c.index for c in chunk.choices if c.delta.content)
+        if len(seen) == 3:
+            break
+    stream.close()
+
+    def all_three_left() -> bool:
+        now = mock_upstream.stats()
+        return now["client_disconnects"] - before["client_disconnects"] == 3
+
+    assert wait_for(all_three_left, timeout=10), mock_upstream.stats()
+    assert mock_upstream.stats()["completed_streams"] == before["completed_streams"]
