@@ -50,6 +50,13 @@ class AdmitPlan:
     once: str = ""
     now: float | None = None
 
+    @property
+    def kind(self) -> str:
+        """The store kind an outage met with this plan is reported as (the first it holds)."""
+        if self.rates:
+            return "rate_limit"
+        return "concurrency" if self.lease is not None else "spend"
+
 
 @dataclass(slots=True)
 class Admission:

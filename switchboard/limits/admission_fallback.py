@@ -1,11 +1,11 @@
 """The RequestLimiter on Redis, with the policies of `fallback.py` while Redis is unreachable.
 
-An outage is reported through the guard of the first kind of limit the plan holds ("rate_limit",
-"concurrency", then "spend"). Under the "open" policy the request is admitted by the in-process
-limiter (the same local stores the single-limit fallbacks use); a plan with a budget is refused
-instead while budgets are "closed" (the default). A call that was only slow on every try is
-refused as unavailable under either policy, as in `fallback.py`.
-"""
+An outage is reported through the guard of the first kind of limit the plan holds
+(`AdmitPlan.kind`: "rate_limit", "concurrency", then "spend"), and so is a settlement's. Under
+the "open" policy the request is admitted by the in-process limiter (the same local stores the
+single-limit fallbacks use); a plan with a budget is refused instead while budgets are "closed"
+(the default). A call that was only slow on every try is refused as unavailable under either
+policy, as in `fallback.py`."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class FallbackRequestLimiter:
     async def admit(self, plan: AdmitPlan) -> Admission:
         if not plan.once:
             plan = replace(plan, once=secrets.token_hex(8))
-        kind = _kind(plan)
+        kind = plan.kind
         got = await self._guards[kind].call(partial(self._shared.admit, plan), idempotent=True)
         if not isinstance(got, Down):
             if plan.spend is not None and got.seeded:
@@ -67,9 +67,3 @@ class FallbackRequestLimiter:
 
     async def drain(self, timeout_s: float = 5.0) -> None:
         await self._shared.drain(timeout_s)
-
-
-def _kind(plan: AdmitPlan) -> str:
-    if plan.rates:
-        return "rate_limit"
-    return "concurrency" if plan.lease is not None else "spend"

@@ -7,6 +7,7 @@ On Redis Cluster every key of one script call must share a slot: give the prefix
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from redis.asyncio import Redis
@@ -42,7 +43,7 @@ class RedisRequestLimiter:
         client: Redis,
         prefix: str,
         *,
-        settle_guard: StoreGuard | None = None,
+        settle_guards: Mapping[str, StoreGuard] | None = None,
         on_settle_failure: SettleFailure | None = None,
         hold_ttl_s: int = HOLD_TTL_S,
     ) -> None:
@@ -51,7 +52,7 @@ class RedisRequestLimiter:
         self._admit = redis_script(client, "admit")
         self._settle_batch = redis_script(client, "settle_batch")
         self._ledger = RedisSpendLedger(client, prefix, hold_ttl_s)
-        self.queue = SettleQueue(self._write, settle_guard, on_settle_failure)
+        self.queue = SettleQueue(self._write, settle_guards, on_settle_failure)
 
     async def admit(self, plan: AdmitPlan) -> Admission:
         merged = merge_limits(plan.rates)
@@ -164,7 +165,7 @@ class RedisRequestLimiter:
             args += [1, micro_arg(amount), micro_arg(actual_micro), ttl, hold]
         else:
             args += [0, 0, 0, 0, ""]
-        self.queue.put(keys, args)
+        self.queue.put(keys, args, plan.kind)
 
     async def _write(self, batch_id: str, keys: list[str], args: list[Any]) -> object:
         done = once_key(self._prefix, "st", batch_id)

@@ -91,7 +91,7 @@ def limit_backends(
     shared = RedisRequestLimiter(
         client,
         prefix,
-        settle_guard=backbone.guard("settle"),
+        settle_guards=guards,
         on_settle_failure=on_settle_failure,
     )
     return LimitBackends(

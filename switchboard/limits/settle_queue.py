@@ -18,7 +18,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ class Batch:
     """Settlements written together; `keys`/`args` are those of `lua/settle_batch.lua`."""
 
     id: str
+    kind: str = ""  # its first settlement's: an outage it meets is reported as this kind
     keys: list[str] = field(default_factory=list)
     args: list[Any] = field(default_factory=list)
     count: int = 0
@@ -45,7 +46,7 @@ class SettleQueue:
     def __init__(
         self,
         write: WriteBatch,
-        guard: StoreGuard | None = None,
+        guards: Mapping[str, StoreGuard] | None = None,
         on_failure: SettleFailure | None = None,
         *,
         max_batch: int = 200,
@@ -53,7 +54,7 @@ class SettleQueue:
         retry_s: float = 0.5,
     ) -> None:
         self._write = write
-        self._guard = guard
+        self._guards = guards or {}
         self._on_failure = on_failure
         self._max_batch = max_batch
         self._max_pending = max_pending
@@ -68,11 +69,11 @@ class SettleQueue:
         """Settlements queued and not yet written."""
         return self._pending
 
-    def put(self, keys: list[str], args: list[Any]) -> None:
+    def put(self, keys: list[str], args: list[Any], kind: str = "") -> None:
         """Queue one settlement; it is written by the background task, never awaited here."""
         batch = self._batches[-1] if self._batches else None
         if batch is None or batch.sealed or batch.count >= self._max_batch:
-            batch = Batch(f"{random.getrandbits(64):016x}")
+            batch = Batch(f"{random.getrandbits(64):016x}", kind)
             self._batches.append(batch)
         batch.keys += keys
         batch.args += args
@@ -110,8 +111,9 @@ class SettleQueue:
         def op() -> Awaitable[object]:
             return self._write(batch.id, batch.keys, batch.args)
 
-        if self._guard is not None:
-            done = await self._guard.call(op, idempotent=True)  # a batch is applied once
+        guard = self._guards.get(batch.kind)
+        if guard is not None:
+            done = await guard.call(op, idempotent=True)  # a batch is applied once
             return not isinstance(done, Down)
         try:
             await op()
