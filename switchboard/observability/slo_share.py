@@ -14,6 +14,8 @@ import contextlib
 import logging
 import os
 import random
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -124,14 +126,26 @@ class RedisShare:
 
 
 class SloBoard:
-    """The tracker, its sharing, and the report; flushes in the background when shared."""
+    """The tracker, its sharing, and the report; flushes in the background when shared.
+
+    A report is kept for `max_age_s` (buckets are minutes, flushes every `interval_s`): a
+    dashboard polling every second reads Redis once a second however many tabs are open.
+    """
 
     def __init__(
-        self, tracker: SloTracker, share: SloShare | None = None, interval_s: float = 5.0
+        self,
+        tracker: SloTracker,
+        share: SloShare | None = None,
+        interval_s: float = 5.0,
+        max_age_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.tracker = tracker
         self.share: SloShare = share or LocalShare()
         self._interval = interval_s
+        self._max_age = max_age_s
+        self._clock = clock
+        self._last: tuple[float, dict[str, Any]] | None = None
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -156,6 +170,14 @@ class SloBoard:
 
     async def report(self) -> dict[str, Any]:
         """The `/admin/slo` body (its shape: `api/slo_routes.py`)."""
+        now_s = self._clock()
+        if self._last is not None and now_s - self._last[0] < self._max_age:
+            return self._last[1]
+        body = await self._report()
+        self._last = (now_s, body)
+        return body
+
+    async def _report(self) -> dict[str, Any]:
         tracker = self.tracker
         shared = await self.share.publish(tracker)
         now = tracker.now_minute()

@@ -221,3 +221,20 @@ def test_admin_slo_needs_the_master_key_and_reports_traffic(
     assert entry["burn_rate"]["latency_s.p99"]["5m"] == pytest.approx(100.0)
     schema = spec["paths"]["/admin/slo"]["get"]["responses"]["200"]["content"]
     assert schema["application/json"]["schema"]["$ref"].endswith("/SloReport")
+
+
+def test_a_report_is_kept_for_a_second() -> None:
+    clock, ticks = Clock(), [0.0]
+    tracker = SloTracker([OBJECTIVE], clock=clock)
+    board = SloBoard(tracker, max_age_s=1.0, clock=lambda: ticks[0])
+
+    def requests() -> int:
+        return int(asyncio.run(board.report())["objectives"][0]["actual"]["requests"])
+
+    tracker.observe(tracker.objectives, 200, 0.1, None)
+    assert requests() == 1
+    tracker.observe(tracker.objectives, 200, 0.1, None)
+    ticks[0] = 0.5
+    assert requests() == 1  # the same report, half a second later
+    ticks[0] = 1.5
+    assert requests() == 2
