@@ -69,6 +69,15 @@ def build_engine(url: URL, schema: str | None) -> AsyncEngine:
     )
 
 
+def open_database(url: str | None, schema: str | None) -> tuple[URL, str | None, AsyncEngine]:
+    """The async URL, the schema (kept on PostgreSQL only, validated) and the engine of a
+    store on this chain of migrations."""
+    parsed = async_url(url)
+    is_postgres = parsed.get_backend_name() == "postgresql"
+    kept = check_schema(schema) if schema is not None and is_postgres else None
+    return parsed, kept, build_engine(parsed, kept)
+
+
 def current_revision(connection: Connection) -> str | None:
     """The revision the database is at (None: never migrated); reads, never writes."""
     if not inspect(connection).has_table(VERSION_TABLE):

@@ -125,10 +125,7 @@ class SqlKeyStore:
         cache_size: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._url = db.async_url(url)
-        is_postgres = self._url.get_backend_name() == "postgresql"
-        self._schema = db.check_schema(schema) if schema is not None and is_postgres else None
-        self._engine = db.build_engine(self._url, self._schema)
+        self._url, self._schema, self._engine = db.open_database(url, schema)
         self._hasher = KeyHasher(pepper) if pepper else None
         self._unpeppered_before: datetime | None = None
         self._cache = KeyCache(cache_ttl_s, cache_size, clock)

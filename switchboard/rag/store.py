@@ -106,10 +106,7 @@ class SqlDocumentStore:
     """Documents in SQLite (`sqlite:///path`, the default) or PostgreSQL (`postgresql://`)."""
 
     def __init__(self, url: str | None = None, *, schema: str | None = None) -> None:
-        self._url = db.async_url(url)
-        is_postgres = self._url.get_backend_name() == "postgresql"
-        self._schema = db.check_schema(schema) if schema is not None and is_postgres else None
-        self._engine = db.build_engine(self._url, self._schema)
+        self._url, self._schema, self._engine = db.open_database(url, schema)
 
     def __repr__(self) -> str:
         return f"SqlDocumentStore({self._url.render_as_string(hide_password=True)!r})"
