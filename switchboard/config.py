@@ -120,6 +120,25 @@ class CacheConfig(BaseModel):
     )
 
 
+class OptimizeConfig(BaseModel):
+    """A model's token optimizer (switchboard/optimize/): off unless a model has this block.
+
+    Long context is trimmed to `max_context_tokens` (oldest turns first; system messages and the
+    last user message stay), counted with `tokenizer`: `o200k_base` / `cl100k_base` (shipped
+    offline) or the path of the model's own `tokenizer.json`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_context_tokens: int | None = Field(None, ge=16, description="prompt budget; None: no trim")
+    adaptive_max_tokens: bool = Field(
+        False, description="set max_tokens when the client sets none (context window - prompt)"
+    )
+    context_window: int = Field(8192, ge=64, description="the model's window, for max_tokens")
+    max_output_tokens: int = Field(1024, ge=1, description="the most adaptive max_tokens gives")
+    tokenizer: str = Field("o200k_base", description="o200k_base, cl100k_base or a tokenizer.json")
+
+
 class ModelConfig(BaseModel):
     """A public model name, the deployments behind it and the models to fall back to.
 
@@ -140,6 +159,7 @@ class ModelConfig(BaseModel):
         "x-switchboard-dropped-params header) instead of answering 400",
     )
     cache: CacheConfig | None = None  # None: the catalogue's default (off if none)
+    optimize: OptimizeConfig | None = None  # None: requests pass untouched
 
     @model_validator(mode="after")
     def _deployments_or_router(self) -> ModelConfig:

@@ -31,6 +31,7 @@ from switchboard.pipeline.call import CallStage
 from switchboard.pipeline.internal import InternalCalls
 from switchboard.pipeline.limits import LimitsStage
 from switchboard.pipeline.memory import MemoryStage
+from switchboard.pipeline.optimize import OptimizeStage, optimize_policies
 from switchboard.pipeline.record import RecordStage
 from switchboard.pipeline.route import RouteStage, TierClassifier
 from switchboard.pipeline.stage import Next
@@ -278,6 +279,7 @@ class Gateway:
         embedder = _embedder(settings, catalogue, internal, backbone, providers)  # no I/O yet
         cache = reply_cache(settings, catalogue, backbone, metrics.cache)
         tracing = _tracing(tracer_provider)
+        optimizing = optimize_policies(catalogue)
         stages = Stages(
             record=RecordStage(bus, tracing),
             auth=auth,
@@ -292,6 +294,7 @@ class Gateway:
                 else None,
             ),
             cache=CacheStage(cache, route.first_price, metrics.cache) if cache else None,
+            optimize=OptimizeStage(optimizing) if optimizing else None,
             tracing=tracing,
         )
         internal.bind(build_internal_pipeline(stages))

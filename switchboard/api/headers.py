@@ -1,6 +1,8 @@
 """The response headers that say what the pipeline decided, rendered from the context's typed
-fields: who served (`x-switchboard-deployment`, attempts, tier), OpenAI's `x-ratelimit-*`, and
-whether the reply came from the cache (`x-switchboard-cache`, `x-switchboard-cache-similarity`)."""
+fields: who served (`x-switchboard-deployment`, attempts, tier), OpenAI's `x-ratelimit-*`,
+whether the reply came from the cache (`x-switchboard-cache`, `x-switchboard-cache-similarity`)
+and what the token optimizer did (`x-switchboard-trimmed-tokens`, `-trimmed-messages`,
+`-max-tokens`)."""
 
 from __future__ import annotations
 
@@ -54,4 +56,10 @@ def context_headers(ctx: RequestContext) -> list[tuple[bytes, bytes]]:
             out.append((b"x-switchboard-cache-key", cache.key.encode()))
         if cache.similarity is not None:
             out.append((b"x-switchboard-cache-similarity", f"{cache.similarity:.4f}".encode()))
+    optimized = ctx.optimized
+    if optimized is not None:
+        out.append((b"x-switchboard-trimmed-tokens", str(optimized.trimmed_tokens).encode()))
+        out.append((b"x-switchboard-trimmed-messages", str(optimized.messages_dropped).encode()))
+        if optimized.max_tokens is not None:
+            out.append((b"x-switchboard-max-tokens", str(optimized.max_tokens).encode()))
     return out

@@ -14,6 +14,7 @@ from switchboard.pipeline.call import CallStage
 from switchboard.pipeline.context import RequestContext
 from switchboard.pipeline.limits import LimitsStage
 from switchboard.pipeline.memory import MemoryStage
+from switchboard.pipeline.optimize import OptimizeStage
 from switchboard.pipeline.record import RecordStage
 from switchboard.pipeline.route import RouteStage
 from switchboard.pipeline.stage import Next, Stage
@@ -45,6 +46,7 @@ class Stages:
     account: AccountStage
     call: CallStage
     cache: CacheStage | None = None  # None: no model caches
+    optimize: OptimizeStage | None = None  # None: no model optimizes its requests
     tracing: Tracing | None = None  # OpenTelemetry spans per stage; None: tracing is off
 
 
@@ -57,6 +59,7 @@ def build_pipeline(s: Stages) -> Next:
             s.memory,  # a stored conversation's history in, the finished exchange out
             s.limits,  # budget, rpm/tpm, concurrency: reserved now, settled at the end (402/429)
             s.cache,  # a stored reply (exact, then semantic), or keep the complete one
+            s.optimize,  # trim context to the model's token budget; adaptive max_tokens
             s.route,  # model name (-> complexity tier) -> ordered deployment plan
             s.account,  # the one accountant: ctx.usage, ctx.reply, first-token time
             s.call,  # try the plan with retries and failover

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from switchboard.keys.models import ApiKey
     from switchboard.limits.types import Decision
     from switchboard.observability.trace import RequestTrace
+    from switchboard.optimize.trim import OptimizeFacts
     from switchboard.pipeline.assembly import ReplyAssembler
     from switchboard.routing.plan import Candidate
 
@@ -56,6 +57,7 @@ class RequestContext:
     trace: RequestTrace | None = None  # set by the record stage: trace and upstream attempts
     recorded: bool = False  # the record stage took this request (it writes its one log line)
     cache: CacheFacts | None = None  # the client's cache directive and the cache's outcome
+    optimized: OptimizeFacts | None = None  # what the token optimizer trimmed or set
 
     @property
     def model(self) -> str:
