@@ -4,7 +4,12 @@ in-process index), and the API's index follows the shared PostgreSQL store to an
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -61,3 +66,26 @@ def test_a_worker_ingests_and_the_api_retrieves(
                 break
             job = client.get(f"/v1/tasks/{job['next_id']}").json()
         assert kinds == ["rag.chunk", "rag.embed", "rag.index"]
+
+
+@pytest.mark.parametrize("distributed", ["redis"], indirect=True)
+def test_switchboard_eval_runs_as_a_job_on_the_workers(
+    distributed: Distributed, tmp_path: Path
+) -> None:
+    distributed.start_worker(concurrency=2)
+    data = tmp_path / "qa.jsonl"
+    rows = [{"question": f"question {i}", "answer": "lorem"} for i in range(3)]
+    data.write_text("\n".join(json.dumps(r) for r in rows))
+    out = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", "eval", str(data), "--model", "mock",
+         "--config", str(distributed.config), "--out", str(out)],
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **distributed.env},
+        capture_output=True, text=True, cwd=tmp_path, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "submitted job task_" in done.stderr  # the workers ran it, not this process
+    report = json.loads(out.read_text())
+    assert (report["items"], report["answered"], report["errors"]) == (3, 3, 0)
+    assert report["usage"]["completion_tokens"] == 3 * 8  # the mock's 8 tokens an answer
+    assert report["cost_usd"] > 0
