@@ -10,6 +10,7 @@ logged and counted.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from switchboard.embeddings.base import Embedder
 from switchboard.vectors.base import Match, VectorIndex
 
 log = logging.getLogger("switchboard.cache")
+LOG_EVERY_S = 60.0
 CANDIDATES = 4  # neighbours read back per lookup: a context that lost its nearest still hits
 
 
@@ -40,6 +42,7 @@ class SemanticLayer:
         self.embedder = embedder
         self.index = index
         self._on_error = on_error
+        self._logged: dict[str, float] = {}
 
     async def find(self, scope: str, model: str, query: str, threshold: float) -> list[Candidate]:
         """Entries whose stored question is at least `threshold` similar, best first."""
@@ -80,6 +83,11 @@ class SemanticLayer:
         await self.index.aclose()
 
     def _failed(self, part: str, exc: Exception) -> None:
-        log.warning("semantic cache: the %s failed (%s); a miss", part, type(exc).__name__)
+        """Counted every time; logged at most once a minute per part (an embedder that cannot
+        load fails every request)."""
+        now = time.monotonic()
+        if now - self._logged.get(part, -LOG_EVERY_S) >= LOG_EVERY_S:
+            self._logged[part] = now
+            log.warning("semantic cache: the %s failed (%s); a miss", part, type(exc).__name__)
         if self._on_error is not None:
             self._on_error(part)
