@@ -104,14 +104,16 @@ async def exact_scan(rows: np.ndarray, queries: int) -> None:
     )
 
 
-async def in_process(sizes: list[int], queries: int) -> None:
+async def in_process(sizes: list[int], queries: int, expansion_add: int) -> None:
     from switchboard.vectors.hnsw import HnswIndex, HnswOptions
 
     rng = np.random.default_rng(0)
     for size in sizes:
         rows = unit_rows(rng, size)
-        index = HnswIndex(HnswOptions(dimensions=DIM, max_entries=size))
-        await measure(index, rows, queries, "HNSW in process (usearch, f16)")
+        shape = HnswOptions(dimensions=DIM, max_entries=size, expansion_add=expansion_add)
+        index = HnswIndex(shape)
+        label = f"HNSW in process (usearch f16, ef_add {expansion_add})"
+        await measure(index, rows, queries, label)
         await index.aclose()
         del index
         await exact_scan(rows, queries)
@@ -176,12 +178,16 @@ async def main() -> None:
     parser.add_argument("--sizes", default="10000", help="in-process sizes, comma-separated")
     parser.add_argument("--redis-size", type=int, default=10_000, help="0: skip Redis")
     parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument(
+        "--expansion-add", type=int, default=128, help="graph build effort (default: the index's)"
+    )
     parser.add_argument("--embedding-rounds", type=int, default=100, help="0: skip")
     args = parser.parse_args()
     print("| index | entries | build | near-duplicate p50 / p99 | CPU per search |", end=" ")
     print("unrelated p50 / p99 | recall@1 |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    await in_process([int(s) for s in args.sizes.split(",") if s], args.queries)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    await in_process(sizes, args.queries, args.expansion_add)
     if args.redis_size:
         await in_redis(args.redis_size, args.queries)
     if args.embedding_rounds:
