@@ -33,6 +33,16 @@ def objectives_of(catalogue: Catalogue) -> list[SloConfig]:
     ]
 
 
+def _covers(objective: SloConfig, endpoint: str, model: str) -> bool:
+    """Whether a request counts against an objective; `*` means every client-facing endpoint
+    (the gateway's own calls, `internal.*`, count only where an objective names them)."""
+    if objective.model not in ("*", model):
+        return False
+    if objective.endpoint == "*":
+        return not endpoint.startswith("internal.")
+    return objective.endpoint == endpoint
+
+
 class SloTracker:
     """Counts and sketches per objective and minute; quick enough for the request path
     (a dictionary look-up per request, two sketch insertions per matching objective)."""
@@ -62,9 +72,7 @@ class SloTracker:
         found = self._matches.get((event.endpoint, model))
         if found is None:
             found = self._matches[(event.endpoint, model)] = [
-                o
-                for o in self.objectives
-                if o.endpoint in ("*", event.endpoint) and o.model in ("*", model)
+                o for o in self.objectives if _covers(o, event.endpoint, model)
             ]
         if found:
             self.observe(found, event.status, event.latency_s, event.ttft_s)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from switchboard.config import Catalogue, SloConfig
+from switchboard.observability.events import RequestFinished
 from switchboard.observability.sketch import (
     merged,
     new_sketch,
@@ -238,3 +239,18 @@ def test_a_report_is_kept_for_a_second() -> None:
     assert requests() == 1  # the same report, half a second later
     ticks[0] = 1.5
     assert requests() == 2
+
+
+def test_the_gateways_own_calls_count_only_where_named() -> None:
+    named = SloConfig(name="classifier", endpoint="internal.classifier", error_rate=0.5)
+    tracker = SloTracker([OBJECTIVE, named], ["m"], clock=Clock())
+    for endpoint in ("chat.completions", "internal.classifier"):
+        event = RequestFinished(
+            request_id="r", endpoint=endpoint, model="m", deployment="d", status=200,
+            outcome="ok", stream=False, usage=None, usage_estimated=False, cost_usd=0.0,
+            latency_s=0.1, ttft_s=None, overhead_s=0.0, attempts=1,
+        )  # fmt: skip
+        tracker.request_finished(event)
+    now = tracker.now_minute()
+    assert tracker.minutes("chat")[now].total == 1
+    assert tracker.minutes("classifier")[now].total == 1
