@@ -5,6 +5,7 @@ what routing by tier would save against sending every query to the strongest tie
 
     python bench/routing_eval.py
     python bench/routing_eval.py --json routing_eval.json
+    python bench/routing_eval.py --embedding   # and the embedding router, side by side
 
 Cost model (stated, not measured): USD per 1M tokens, input/output, for one model per tier,
 typical list prices of small / mid / frontier models:
@@ -20,6 +21,7 @@ cheaper tier saves money but counts as a quality miss, reported separately.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import statistics
 import time
@@ -169,11 +171,57 @@ def report(result: dict[str, Any]) -> None:
     )
 
 
+async def embedding_side_by_side(
+    test: list[tuple[str, Tier]], feature_preds: list[Tier], feature: dict[str, Any]
+) -> dict[str, Any]:
+    """The embedding router on the same split: quality, and classify() latency with a cold
+    embedding (each text embedded for the first time; the L3 cache would make repeats free)."""
+    from switchboard.embeddings.local import LocalEmbedder
+    from switchboard.routing.embedding_router import EmbeddingComplexityClassifier
+
+    embedder = LocalEmbedder()
+    try:
+        await embedder.ready()
+        clf = EmbeddingComplexityClassifier.load(embedder)
+        preds, times = [], []
+        for text, _ in test:
+            start = time.perf_counter_ns()
+            preds.append(await clf.classify([Message("user", text)]))
+            times.append((time.perf_counter_ns() - start) / 1000)
+    finally:
+        await embedder.aclose()
+    times.sort()
+    pairs = [(true, pred) for (_, true), pred in zip(test, preds, strict=True)]
+    result = {
+        "quality": quality(pairs),
+        "cost": savings(test, preds),
+        "latency": {"p50_us": times[len(times) // 2], "p99_us": times[int(len(times) * 0.99)]},
+    }
+    rows = [("features (default)", feature), ("embedding + features", result)]
+    print("\nside by side on the held-out split")
+    print(
+        f"{'classifier':<22}{'accuracy':>9}{'complex->simple':>17}{'under-routed':>14}"
+        f"{'p50':>11}{'p99':>11}"
+    )
+    for name, r in rows:
+        q, c, lat = r["quality"], r["cost"], r["latency"]
+        print(
+            f"{name:<22}{q['accuracy']:>9.3f}{c['complex_to_simple']:>17}"
+            f"{c['under_routed_rate']:>14.1%}{lat['p50_us']:>9.0f}us{lat['p99_us']:>9.0f}us"
+        )
+    agree = sum(a is b for a, b in zip(feature_preds, preds, strict=True)) / len(preds)
+    print(f"the two agree on {agree:.1%} of queries")
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--model", type=Path, default=None, help="default: the committed model")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument(
+        "--embedding", action="store_true", help="also the embedding router, side by side"
+    )
     args = parser.parse_args()
 
     clf = ComplexityClassifier.load(args.model)
@@ -192,6 +240,8 @@ def main() -> None:
         },
     }
     report(result)
+    if args.embedding:
+        result["embedding"] = asyncio.run(embedding_side_by_side(test, preds, result))
     if args.json is not None:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
 

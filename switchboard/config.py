@@ -73,8 +73,10 @@ class TierModels(BaseModel):
     simple: str
     moderate: str
     complex: str
-    classifier: Literal["local", "llm"] = Field(
-        "local", description="local: the shipped classifier (no LLM call); llm: ask a model"
+    classifier: Literal["local", "llm", "embedding"] = Field(
+        "local",
+        description="local: the shipped feature classifier (no LLM call); llm: ask a model; "
+        "embedding: logistic regression on the local MiniLM embedding (bench/routing_eval)",
     )
     classifier_model: str | None = Field(None, description="the model asked when classifier=llm")
 

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from switchboard.jobs.engine import JobEngine
     from switchboard.keys.store import KeyStore
     from switchboard.limits.backends import LimitBackends
+    from switchboard.routing.embedding_router import EmbeddingComplexityClassifier
     from switchboard.stores.backbone import StoreBackbone
 
 log = logging.getLogger("switchboard")
@@ -81,6 +82,15 @@ def _classifier(settings: Settings, catalogue: Catalogue) -> TierClassifier | No
     from switchboard.routing.complexity import ComplexityClassifier
 
     return ComplexityClassifier.load(settings.complexity_model_path)
+
+
+def _embedding_classifier(embedder: CachedEmbedder) -> EmbeddingComplexityClassifier:
+    """The embedding router's weights are MiniLM's: it needs the local embedder."""
+    if local_embedder(embedder) is None:
+        raise ValueError("router classifier `embedding` needs the local embedder (embedder=local)")
+    from switchboard.routing.embedding_router import EmbeddingComplexityClassifier
+
+    return EmbeddingComplexityClassifier.load(embedder)
 
 
 def worst_prices(catalogue: Catalogue) -> dict[str, Price]:
@@ -277,6 +287,10 @@ class Gateway:
             auth = AuthStage(authenticator)
         conversations = conversation_store(settings, backbone)
         embedder = _embedder(settings, catalogue, internal, backbone, providers)  # no I/O yet
+        if any(
+            m.router is not None and m.router.classifier == "embedding" for m in catalogue.models
+        ):
+            route.use_embedding_classifier(_embedding_classifier(embedder))
         cache = reply_cache(settings, catalogue, backbone, metrics.cache)
         tracing = _tracing(tracer_provider)
         optimizing = optimize_policies(catalogue)

@@ -18,6 +18,7 @@ from switchboard.pipeline.stage import Next
 from switchboard.providers.base import Provider
 from switchboard.routing.balancer import order_deployments
 from switchboard.routing.complexity import ComplexityClassifier, Tier
+from switchboard.routing.embedding_router import EmbeddingComplexityClassifier
 from switchboard.routing.health import HealthBoard
 from switchboard.routing.llm_classifier import AskModel, LlmClassifier
 from switchboard.routing.plan import Candidate
@@ -46,6 +47,7 @@ class RouteStage:
         self._classifier = classifier
         self._rng = rng or random.Random()
         self._llm: dict[str, LlmClassifier] = {}
+        self._embedding: EmbeddingComplexityClassifier | None = None
         if ask is not None and isinstance(classifier, ComplexityClassifier):
             for m in catalogue.models:
                 if (
@@ -54,6 +56,10 @@ class RouteStage:
                     and m.router.classifier_model
                 ):
                     self._llm[m.name] = LlmClassifier(ask, m.router.classifier_model, classifier)
+
+    def use_embedding_classifier(self, classifier: EmbeddingComplexityClassifier) -> None:
+        """For router models with `classifier: embedding` (set once the embedder is built)."""
+        self._embedding = classifier
 
     def resolve(self, name: str) -> ModelConfig:
         model = self._models.get(name)
@@ -108,6 +114,8 @@ class RouteStage:
         llm = self._llm.get(model.name)
         if llm is not None:
             tier = (await llm.classify(ctx.request.messages)).value
+        elif model.router.classifier == "embedding" and self._embedding is not None:
+            tier = (await self._embedding.classify(ctx.request.messages)).value
         else:
             tier = self._classifier.classify(ctx.request.messages).value
         ctx.tier = tier
