@@ -57,23 +57,26 @@ async def timed(op: Callable[[int], Awaitable[object]], n: int) -> Timing:
     return walls[len(walls) // 2] * 1e3, walls[int(len(walls) * 0.99)] * 1e3, cpu * 1e3
 
 
-async def fill(index: VectorIndex, rows: np.ndarray) -> float:
+async def fill(index: VectorIndex, rows: np.ndarray, batch: int) -> float:
     t0 = time.perf_counter()
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start : start + BATCH]
+    for start in range(0, len(rows), batch):
+        chunk = rows[start : start + batch]
         await index.add("bench", [str(start + i) for i in range(len(chunk))], chunk)
     return time.perf_counter() - t0
 
 
-async def measure(index: VectorIndex, rows: np.ndarray, queries: int, label: str) -> None:
+async def measure(
+    index: VectorIndex, rows: np.ndarray, queries: int, label: str, batch: int = BATCH
+) -> None:
     rng = np.random.default_rng(1)
-    build_s = await fill(index, rows)
+    build_s = await fill(index, rows, batch)
     picked = rng.integers(0, len(rows), queries)
     close, far = near(rng, rows[picked]), unit_rows(rng, queries)
     found: list[str] = []
 
     async def hit(i: int) -> None:
-        found.append((await index.search("bench", close[i], 1))[0].id)
+        matches = await index.search("bench", close[i], 1)
+        found.append(matches[0].id if matches else "")
 
     async def miss(i: int) -> None:
         await index.search("bench", far[i], 1)
@@ -130,12 +133,13 @@ async def in_redis(size: int, queries: int) -> None:
     server = vector_redis_process()
     server.start()
     backbone = StoreBackbone(
-        RedisOptions(url=server.url, prefix="bench:", command_timeout_s=30), lambda _: None
+        RedisOptions(url=server.url, prefix="bench:", command_timeout_s=120), lambda _: None
     )
     try:
         index = RedisVectorIndex(backbone, RedisIndexOptions(dimensions=DIM, max_entries=size))
         rows = unit_rows(np.random.default_rng(3), size)
-        await measure(index, rows, queries, "Redis 8.2 query engine (FT HNSW, TAG filter)")
+        label = "Redis 8.2 query engine (FT HNSW, TAG filter)"
+        await measure(index, rows, queries, label, batch=1000)  # one MULTI per 1000
     finally:
         await backbone.aclose()
         server.kill()

@@ -21,6 +21,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
 from redis.asyncio import Redis
@@ -35,6 +36,7 @@ from switchboard.vectors.base import Match, as_rows, entry_rows
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 SCAN_BATCH = 500
+ADD_BATCH = 256  # entries written in one MULTI
 
 # KEYS: order, deadlines. ARGV: max entries. Drops expired entries from both sets, then evicts
 # the oldest past the bound; returns how many live entries it evicted.
@@ -105,38 +107,38 @@ class RedisVectorIndex:
     async def add(
         self, namespace: str, ids: list[str], vectors: Vectors, ttl_s: float | None = None
     ) -> None:
+        """Written `ADD_BATCH` entries to a MULTI, so a large add never holds Redis (or waits
+        on one reply) for long; a batch that fails is skipped and counted, the rest go on."""
         rows = entry_rows(ids, vectors, self.options.dimensions)
-        if not ids:
-            return
         tag = namespace_tag(namespace)
+        for start in range(0, len(ids), ADD_BATCH):
+            batch = partial(
+                self._write, tag, ids[start : start + ADD_BATCH], rows[start : start + ADD_BATCH]
+            )
+            evicted = await self._guard.call(partial(batch, ttl_s))
+            if isinstance(evicted, Down):
+                self.failed_open += 1
+            else:
+                self.evictions += evicted
+
+    async def _write(self, tag: str, ids: list[str], rows: Vectors, ttl_s: float | None) -> int:
+        await self._define()
+        now = await self._now()
         keys = [self._key(tag, entry_id) for entry_id in ids]
-
-        async def write() -> int:
-            await self._define()
-            now = await self._now()
-            async with self._client.pipeline(transaction=True) as pipe:
-                for key, entry_id, row in zip(keys, ids, rows, strict=True):
-                    pipe.hset(key, mapping={"ns": tag, "id": entry_id, "v": row.tobytes()})
-                    if ttl_s is None:
-                        pipe.persist(key)
-                        pipe.zrem(self._deadlines, key)
-                    else:
-                        pipe.pexpire(key, max(1, int(ttl_s * 1000)))
-                        pipe.zadd(self._deadlines, {key: now + ttl_s})
-                pipe.zadd(self._order, {key: now for key in keys})
-                await self._evict(
-                    keys=[self._order, self._deadlines],
-                    args=[self.options.max_entries],
-                    client=pipe,
-                )
-                replies = await pipe.execute()
-            return int(replies[-1])
-
-        evicted = await self._guard.call(write)
-        if isinstance(evicted, Down):
-            self.failed_open += 1
-        else:
-            self.evictions += evicted
+        async with self._client.pipeline(transaction=True) as pipe:
+            for key, entry_id, row in zip(keys, ids, rows, strict=True):
+                pipe.hset(key, mapping={"ns": tag, "id": entry_id, "v": row.tobytes()})
+                if ttl_s is None:
+                    pipe.persist(key)
+                    pipe.zrem(self._deadlines, key)
+                else:
+                    pipe.pexpire(key, max(1, int(ttl_s * 1000)))
+                    pipe.zadd(self._deadlines, {key: now + ttl_s})
+            pipe.zadd(self._order, {key: now for key in keys})
+            bound = [self.options.max_entries]
+            await self._evict(keys=[self._order, self._deadlines], args=bound, client=pipe)
+            replies = await pipe.execute()
+        return int(replies[-1])
 
     async def search(self, namespace: str, vector: Vectors, k: int = 1) -> list[Match]:
         query = self._rows(vector)[0]

@@ -71,3 +71,11 @@ async def test_expired_entries_leave_the_eviction_order(redis_factory: Factory) 
     await asyncio.sleep(0.5)
     await index.add("t", ["d"], vectors[3])  # a and b expired: c must not be evicted
     assert {m.id for m in await index.search("t", vectors[2], k=5)} == {"c", "d"}
+
+
+async def test_a_large_add_is_written_in_batches(redis_factory: Factory) -> None:
+    index = redis_factory(max_entries=10_000)
+    vectors = unit(35, 600)  # three MULTIs of at most 256
+    await index.add("t", [str(i) for i in range(600)], vectors)
+    assert await index.count("t") == 600
+    assert (await index.search("t", vectors[599]))[0].id == "599"
