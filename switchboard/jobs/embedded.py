@@ -79,6 +79,8 @@ class EmbeddedRunner:
         self._wake.set()
 
     async def _sleep_s(self, engine: JobEngine) -> float:
+        if len(self._running) >= self._concurrency:
+            return self._poll_s  # full: a finishing job wakes the loop, a due one must wait
         try:
             wake = await engine.store.next_wake()
         except Exception:

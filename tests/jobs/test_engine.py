@@ -131,3 +131,54 @@ def test_backoff_doubles_up_to_its_cap() -> None:
 
     spec = TaskSpec("t", nothing, backoff_s=0.5, backoff_max_s=3.0)
     assert [spec.backoff(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+def test_a_full_runner_waits_instead_of_polling_the_job_table(
+    tmp_path: Path, background: BackgroundLoop, mock_upstream: MockUpstream
+) -> None:
+    """Every slot busy and a retried job due: the runner sleeps until a slot frees (it used to
+    re-read the job table every 10 ms for as long as the running job took)."""
+    settings = Settings(catalogue=mock_catalogue(mock_upstream), jobs_concurrency=1,
+                        database_url=f"sqlite:///{tmp_path / 'full.db'}")  # fmt: skip
+    with run_gateway(background, settings) as gw:
+        go, release = asyncio.Event(), asyncio.Event()
+
+        async def fail_once(ctx: JobContext, payload: dict[str, Any]) -> str:
+            if ctx.attempt == 1:
+                await go.wait()
+                raise RetryableJobError("once")
+            return "retried"
+
+        async def hold(ctx: JobContext, payload: dict[str, Any]) -> str:
+            await release.wait()
+            return "held"
+
+        gw.gateway.jobs.registry.add("test.fail_once", fail_once, backoff_s=0.05)
+        gw.gateway.jobs.registry.add("test.hold", hold)
+        store = gw.gateway.jobs.store
+        reads: list[float] = []
+        next_wake = store.next_wake
+
+        async def counted() -> Any:
+            reads.append(time.monotonic())
+            return await next_wake()
+
+        store.next_wake = counted  # type: ignore[method-assign]
+        with httpx.Client(base_url=gw.base, timeout=10) as client:
+            retried = submit(background, gw, "test.fail_once")
+            assert wait_for(lambda: task(client, retried)["status"] == "running", 10)
+            held = submit(background, gw, "test.hold")
+            background.run(_set(go))  # the first attempt fails; `held` takes the one slot
+            assert wait_for(lambda: task(client, held)["status"] == "running", 10)
+            time.sleep(0.3)  # the retry's backoff has passed: it is due, and waits
+            reads.clear()
+            time.sleep(1.0)
+            assert task(client, retried)["status"] == "queued"
+            assert len(reads) <= 3, f"{len(reads)} reads of the job table in 1 s"
+            background.run(_set(release))
+            assert finished(client, held)["result"] == "held"
+            assert finished(client, retried)["result"] == "retried"
+
+
+async def _set(event: asyncio.Event) -> None:
+    event.set()
