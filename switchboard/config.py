@@ -153,7 +153,17 @@ class ModelConfig(BaseModel):
     name: str
     deployments: list[DeploymentConfig] = Field(default_factory=list)
     fallbacks: list[str] = Field(default_factory=list)
-    strategy: Literal["weighted", "least_busy", "latency", "priority"] = "weighted"
+    strategy: Literal["weighted", "least_busy", "latency", "priority", "prefix_affinity"] = Field(
+        "weighted",
+        description="prefix_affinity: requests sharing a leading prefix go to the same replica "
+        "(self-hosted prefix caches), within a bounded load",
+    )
+    affinity_prefix_chars: int = Field(
+        1024, ge=64, description="prefix_affinity: leading characters (system + first user) keyed"
+    )
+    affinity_balance: float = Field(
+        1.25, ge=1.0, description="prefix_affinity: most in-flight load a replica takes, x share"
+    )
     router: TierModels | None = None
     drop_unsupported_params: bool = Field(
         False,

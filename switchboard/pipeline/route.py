@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from switchboard.config import Catalogue, ModelConfig, Price
-from switchboard.domain import ChatRequest, Message, Reply
+from switchboard.domain import ChatRequest, EmbeddingRequest, Message, Reply
 from switchboard.errors import (
     InvalidRequest,
     ModelNotFound,
@@ -16,6 +16,7 @@ from switchboard.errors import (
 from switchboard.pipeline.context import RequestContext
 from switchboard.pipeline.stage import Next
 from switchboard.providers.base import Provider
+from switchboard.routing.affinity import prefix_key
 from switchboard.routing.balancer import order_deployments
 from switchboard.routing.complexity import ComplexityClassifier, Tier
 from switchboard.routing.embedding_router import EmbeddingComplexityClassifier
@@ -70,7 +71,9 @@ class RouteStage:
             )
         return model
 
-    def plan(self, model: ModelConfig) -> list[Candidate]:
+    def plan(
+        self, model: ModelConfig, request: ChatRequest | EmbeddingRequest | None = None
+    ) -> list[Candidate]:
         """The model's usable deployments in strategy order, then each fallback model's.
 
         Deployments whose breaker is open are left out; when that leaves nothing, the request
@@ -80,7 +83,10 @@ class RouteStage:
         plan: list[Candidate] = []
         for m in [model, *(self._models[name] for name in model.fallbacks)]:
             healths = [self._board[d.id] for d in m.deployments]
-            for h in order_deployments(healths, m.strategy, self._rng):
+            key = None
+            if m.strategy == "prefix_affinity" and isinstance(request, ChatRequest):
+                key = prefix_key(request.messages, m.affinity_prefix_chars)
+            for h in order_deployments(healths, m.strategy, self._rng, key, m.affinity_balance):
                 if h.breaker.available():
                     provider = self._providers[h.deployment.id]
                     plan.append(Candidate(m.name, h, provider, m.drop_unsupported_params))
@@ -123,6 +129,6 @@ class RouteStage:
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Reply:
         model = await self._tier_model(ctx, self.resolve(ctx.request.model))
-        ctx.plan = self.plan(model)
+        ctx.plan = self.plan(model, ctx.request)
         ctx.deployment = ctx.plan[0].deployment
         return await call_next(ctx)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 
+from switchboard.routing.affinity import prefix_affinity
 from switchboard.routing.health import DeploymentHealth
 
 Strategy = Callable[[list[DeploymentHealth], random.Random], list[DeploymentHealth]]
+KeyedStrategy = Callable[[list[DeploymentHealth], bytes, float], list[DeploymentHealth]]
 
 
 def _weighted_shuffle(items: list[DeploymentHealth], rng: random.Random) -> list[DeploymentHealth]:
@@ -45,7 +47,18 @@ STRATEGIES: Mapping[str, Strategy] = {
 }
 
 
+# strategies that order by a key of the request (routing/affinity.py); without one: least busy
+KEYED_STRATEGIES: Mapping[str, KeyedStrategy] = {"prefix_affinity": prefix_affinity}
+
+
 def order_deployments(
-    items: list[DeploymentHealth], strategy: str, rng: random.Random
+    items: list[DeploymentHealth],
+    strategy: str,
+    rng: random.Random,
+    key: bytes | None = None,
+    balance: float = 1.25,
 ) -> list[DeploymentHealth]:
+    keyed = KEYED_STRATEGIES.get(strategy)
+    if keyed is not None:
+        return keyed(items, key, balance) if key is not None else least_busy(items, rng)
     return STRATEGIES[strategy](items, rng)

@@ -8,6 +8,7 @@ what it saw so that tests can assert on what the gateway sent upstream.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import random
 import signal
@@ -20,6 +21,7 @@ from typing import Any
 from switchboard.testing import mock_wire as wire
 from switchboard.testing.mock_http import HttpConnection, HttpRequest, HttpServer
 
+PREFIX_MEMORY = 100_000  # prefix hashes kept before the simulated prefix cache is emptied
 _STREAM_TYPE = "text/event-stream; charset=utf-8"
 _STREAM_HEADERS = (("cache-control", "no-cache"),)
 _Pending = Coroutine[Any, Any, None] | None
@@ -54,6 +56,9 @@ class MockStats:
     cuts: int = 0
     completed_streams: int = 0
     client_disconnects: int = 0  # streams whose client left before the stream finished
+    # a prefix cache's view (vLLM/TGI): chats whose leading messages this mock had seen before
+    prefix_hits: int = 0
+    prefix_cached_messages: int = 0  # summed over chats: the longest leading run seen before
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +103,7 @@ class MockProvider:
         self._last: tuple[str, dict[str, str], Any] | None = None
         self._id_prefix = os.urandom(4).hex()
         self._next_id = 0
+        self._prefixes: set[bytes] = set()  # hashes of every leading run of messages seen
         self._server = HttpServer(self._handle, wire.error_body)
         self._routes: dict[tuple[str, str], _Route] = {
             ("POST", "/v1/chat/completions"): self._chat,
@@ -193,6 +199,7 @@ class MockProvider:
         messages = body.get("messages")
         if not isinstance(messages, list):
             raise wire.BadInput("'messages' is a required property", "messages")
+        self._count_prefix(messages)
         cap = body.get("max_completion_tokens", body.get("max_tokens"))
         plan = self._plan(request.headers, cap if isinstance(cap, int) else None, stream)
         if plan.faulty:
@@ -265,8 +272,23 @@ class MockProvider:
         payload = wire.embedding_list(items, dim, as_base64, _model(body, self._config.model))
         return _answer(conn, plan.ttft_s, payload)
 
+    def _count_prefix(self, messages: list[Any]) -> None:
+        """Like a server's prefix cache: the longest leading run of messages seen before."""
+        if len(self._prefixes) > PREFIX_MEMORY:
+            self._prefixes.clear()
+        digest, cached = b"", 0
+        for k, message in enumerate(messages, 1):
+            digest = hashlib.blake2b(digest + wire.dumps(message), digest_size=16).digest()
+            if digest in self._prefixes:
+                cached = k
+            else:
+                self._prefixes.add(digest)
+        self._stats.prefix_hits += cached > 0
+        self._stats.prefix_cached_messages += cached
+
     def _reset(self, request: HttpRequest, body: Any, conn: HttpConnection) -> _Pending:
         self._stats = MockStats()
+        self._prefixes.clear()
         self._last = None
         conn.respond(200, b'{"status":"ok"}')
         return None
