@@ -11,6 +11,7 @@ import pytest
 
 from switchboard.config import Catalogue, Settings
 from switchboard.embeddings.local import LocalEmbedder
+from switchboard.providers.local import prime_llamacpp
 from switchboard.testing.harness import (
     BackgroundLoop,
     GatewayServer,
@@ -25,6 +26,7 @@ from switchboard.testing.vector_redis import vector_redis_paths, vector_redis_pr
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+prime_llamacpp(Settings())  # before any test loads usearch, which would break it (see there)
 
 SECRET = "sk-test-secret-0123456789"
 

@@ -151,6 +151,8 @@ class LocalModelProvider:
         self._owns_embedder = False
 
     async def start(self) -> None:
+        if self.settings.local_runtime == "llamacpp":  # before the gateway's vector indexes
+            await asyncio.wrap_future(self._executor.submit(prime_llamacpp, self.settings))
         if self.settings.preload_local_model:
             self._begin_load()
 
@@ -341,3 +343,13 @@ def _outcome(job: Future[Generation]) -> Generation:
 
 def build_local(deployment: DeploymentConfig, settings: Settings) -> LocalModelProvider:
     return LocalModelProvider(deployment, settings)
+
+
+def prime_llamacpp(settings: Settings) -> None:
+    """Read the GGUF's vocabulary once with llama.cpp (~0.3 s), before the vector index's
+    native library (usearch) loads: after it, llama.cpp's first vocabulary read fails
+    (std::bad_cast), while one made before keeps working. Failures are reported at load."""
+    with contextlib.suppress(Exception):
+        from switchboard.providers.local_llamacpp import read_vocabulary
+
+        read_vocabulary(locate_gguf(settings))

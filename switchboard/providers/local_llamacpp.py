@@ -119,6 +119,11 @@ class LlamaCppModel:
         return Generation("".join(pieces), len(tokens), produced, finish)
 
 
+def read_vocabulary(path: Path) -> None:
+    """Load the GGUF's vocabulary alone and let it go (see local.prime_llamacpp)."""
+    llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False).close()
+
+
 def load_model(path: Path, threads: int) -> LlamaCppModel:
     """Load the GGUF and run one token through it, so the first request pays no warm-up."""
     started = time.perf_counter()

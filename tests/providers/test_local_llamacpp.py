@@ -117,3 +117,39 @@ def test_the_gateway_serves_it_to_the_openai_client(background: BackgroundLoop) 
         )
         text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
         assert text == resp.choices[0].message.content
+
+
+ORDER = """
+import asyncio, sys
+from switchboard.config import DeploymentConfig, Settings
+from switchboard.domain import ChatRequest, Message
+if sys.argv[1] == "usearch-first":
+    import usearch.index
+from switchboard.providers.local import build_local
+dep = DeploymentConfig(provider="local", model="m", name="local")
+provider = build_local(dep, Settings(local_runtime="llamacpp", preload_local_model=False))
+asyncio.run(provider.start())  # the gateway starts its providers before its vector indexes
+import usearch.index  # what the semantic cache and RAG load at start-up
+ask = ChatRequest("local", [Message("user", "Which city is the capital of France?")], max_tokens=8)
+try:
+    print(asyncio.run(provider.chat(ask)).choices[0].content)
+except Exception as exc:
+    print("failed:", exc)
+"""
+
+
+@pytest.mark.parametrize("order", ["provider-first", "usearch-first"])
+def test_the_provider_primes_llamacpp_before_the_vector_index(order: str) -> None:
+    """Loaded after usearch's native library, llama.cpp cannot read a vocabulary; starting the
+    provider reads one first, as the gateway does before any cache or RAG index. The other
+    order is the control: it shows the failure this guards against."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", ORDER, order], capture_output=True, text=True, timeout=120
+    )
+    if order == "provider-first":
+        assert "Paris" in done.stdout, done.stdout + done.stderr
+    else:
+        assert "failed:" in done.stdout and "Failed to load model" in done.stdout
