@@ -27,7 +27,7 @@ from switchboard.api.deps import caller_key, gateway_of
 from switchboard.api.errors import invalid_from_validation
 from switchboard.api.openai_routes import json_response
 from switchboard.api.responses_routes import owner_of
-from switchboard.errors import InvalidRequest, NotFoundError
+from switchboard.errors import InvalidRequest, NotFoundError, PayloadTooLarge
 from switchboard.rag.build import RagRuntime
 from switchboard.rag.models import Document, NewDocument, tenant_owner
 from switchboard.rag.parsers import detect_format
@@ -150,8 +150,6 @@ async def create_document(request: Request) -> Response:
             raise invalid_from_validation(exc) from None
         new = _from_json(body)
     if len(new.content) > limit:
-        from switchboard.errors import PayloadTooLarge
-
         raise PayloadTooLarge(f"The document exceeds the limit of {limit} bytes.")
     by = owner_of(key)
     doc, task_id = await runtime.submit(owner, new, by=by, key_id=key.id if key else None)

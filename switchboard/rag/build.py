@@ -19,7 +19,8 @@ from switchboard.rag.ingest import Ingestion
 from switchboard.rag.models import Document, NewDocument
 from switchboard.rag.retrieve import Retriever
 from switchboard.rag.runner import IngestRunner, InProcessRunner
-from switchboard.rag.store import DocumentStore, SqlDocumentStore
+from switchboard.rag.sql_store import SqlDocumentStore
+from switchboard.rag.store import DocumentStore
 from switchboard.vectors.base import VectorIndex
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from switchboard.rag.store import SqlDocumentStore
+from switchboard.rag.sql_store import SqlDocumentStore
 from switchboard.testing.services import accepts_connections, postgres_url, require_or_skip
 
 

@@ -17,7 +17,7 @@ from switchboard.rag.follow import IndexFollower
 from switchboard.rag.ingest import namespace
 from switchboard.rag.models import NewDocument
 from switchboard.rag.parsers import UnreadableDocument
-from switchboard.rag.store import SqlDocumentStore
+from switchboard.rag.sql_store import SqlDocumentStore
 from switchboard.testing.processes import RedisProcess
 from switchboard.vectors.build import open_vector_index
 from switchboard.vectors.hnsw import HnswIndex

@@ -6,7 +6,7 @@ import numpy as np
 
 from switchboard.rag.chunking import Chunk
 from switchboard.rag.models import NewDocument
-from switchboard.rag.store import SqlDocumentStore
+from switchboard.rag.sql_store import SqlDocumentStore
 
 
 def chunks(*texts: str) -> list[Chunk]:
