@@ -1,6 +1,6 @@
-"""Picks the gateway's embedder from Settings: the shipped MiniLM in process, or a catalogue
-embeddings model through the pipeline; always behind the L3 embedding cache (in process, and in
-Redis when a Redis URL is set)."""
+"""Picks the gateway's embedder from Settings: the shipped MiniLM in process (or the static
+table distilled from it), or a catalogue embeddings model through the pipeline; always behind
+the L3 embedding cache (in process, and in Redis when a Redis URL is set)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from switchboard.embeddings.cached import CachedEmbedder, RedisEmbeddingStore
 from switchboard.embeddings.catalogue import CatalogueEmbedder, EmbedCall
 from switchboard.embeddings.local import LocalEmbedder
+from switchboard.embeddings.static import StaticEmbedder
 
 if TYPE_CHECKING:
     from switchboard.config import Catalogue, Settings
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from switchboard.stores.backbone import StoreBackbone
 
 LOCAL = "local"
+STATIC = "static"  # the token table distilled from MiniLM (embeddings/static.py)
 
 
 @runtime_checkable
@@ -37,8 +39,11 @@ def build_embedder(
     inner: Embedder
     if settings.embedder == LOCAL:
         inner = LocalEmbedder(threads=settings.embedder_threads or None)
+    elif settings.embedder == STATIC:
+        inner = StaticEmbedder()
     elif catalogue.find(settings.embedder) is None:
-        raise ValueError(f"embedder {settings.embedder!r} is neither `local` nor a catalogue model")
+        known = "`local`, `static` or a catalogue model"
+        raise ValueError(f"embedder {settings.embedder!r} is not {known}")
     else:
         inner = CatalogueEmbedder(settings.embedder, embed_call, settings.embedder_dimensions)
     shared = None
