@@ -42,8 +42,8 @@ def build_embedder(
     elif settings.embedder == STATIC:
         inner = StaticEmbedder()
     elif catalogue.find(settings.embedder) is None:
-        known = "`local`, `static` or a catalogue model"
-        raise ValueError(f"embedder {settings.embedder!r} is not {known}")
+        known = "`local`, `static` nor a catalogue model"
+        raise ValueError(f"embedder {settings.embedder!r} is neither {known}")
     else:
         inner = CatalogueEmbedder(settings.embedder, embed_call, settings.embedder_dimensions)
     shared = None
