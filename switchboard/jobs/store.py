@@ -34,9 +34,8 @@ class SqlJobStore:
 
     @classmethod
     def from_url(cls, url: str | None, schema: str | None = None) -> SqlJobStore:
-        if schema is not None:
-            db.check_schema(schema)
-        return cls(db.build_engine(db.async_url(url), schema), schema)
+        _, kept, engine = db.open_database(url, schema)
+        return cls(engine, kept)
 
     @property
     def engine(self) -> AsyncEngine:
