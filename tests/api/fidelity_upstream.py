@@ -35,6 +35,20 @@ USAGE = {
 }
 
 
+TOOL_CALLS = [
+    {
+        "id": "call_paris",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+    },
+    {
+        "id": "call_rome",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city": "Rome"}'},
+    },
+]
+
+
 def _response(message: dict[str, Any], finish: str, **choice: Any) -> dict[str, Any]:
     return {
         "id": "chatcmpl-upstream-1",
@@ -84,6 +98,10 @@ PLAIN: dict[str, dict[str, Any]] = {
         },
         "function_call",
     ),
+    "tool_calls": _response(
+        {"role": "assistant", "content": None, "refusal": None, "tool_calls": TOOL_CALLS},
+        "tool_calls",
+    ),
     "audio": _response(
         {
             "role": "assistant",
@@ -112,6 +130,17 @@ def _chunk(delta: dict[str, Any], finish: str | None = None, **choice: Any) -> d
             {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish, **choice}
         ],
     }
+
+
+def _call_pieces(index: int, call: dict[str, Any]) -> list[dict[str, Any]]:
+    """A tool call as OpenAI streams it: id, type and name first, then the arguments in two."""
+    name = {"name": call["function"]["name"], "arguments": ""}
+    head = {"index": index, "id": call["id"], "type": "function", "function": name}
+    args = call["function"]["arguments"]
+    half = len(args) // 2
+    return [head] + [
+        {"index": index, "function": {"arguments": p}} for p in (args[:half], args[half:])
+    ]
 
 
 STREAMS: dict[str, list[dict[str, Any]]] = {
@@ -147,6 +176,15 @@ STREAMS: dict[str, list[dict[str, Any]]] = {
         _chunk({"function_call": {"arguments": '"Paris"}'}}),
         _chunk({}, "function_call"),
     ],
+    "tool_calls": [
+        _chunk({"role": "assistant", "content": None, "refusal": None}),
+        *[
+            _chunk({"tool_calls": [piece]})
+            for i, call in enumerate(TOOL_CALLS)
+            for piece in _call_pieces(i, call)
+        ],
+        _chunk({}, "tool_calls"),
+    ],
 }
 
 
@@ -177,6 +215,7 @@ class FidelityUpstream:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
+        self.add_routes(app)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -188,19 +227,29 @@ class FidelityUpstream:
         if self._runner is not None:
             await self._runner.cleanup()
 
+    def add_routes(self, app: web.Application) -> None:
+        """More endpoints, for a subclass."""
+
+    def reply(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The plain reply to a chat request (one choice; `n` copies are made of it)."""
+        return PLAIN[body["messages"][-1]["content"]]
+
+    def chunks(self, body: dict[str, Any], include_usage: bool) -> list[dict[str, Any]]:
+        """The streamed reply to a chat request (one choice's chunks, then usage if asked)."""
+        return stream_chunks(body["messages"][-1]["content"], include_usage)
+
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.received.append(body)
-        name = body["messages"][-1]["content"]
         n = body.get("n") or 1
         if not body.get("stream"):
             return web.Response(
-                body=orjson.dumps(_copies(PLAIN[name], n)), content_type="application/json"
+                body=orjson.dumps(_copies(self.reply(body), n)), content_type="application/json"
             )
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         resp = web.StreamResponse(headers={"content-type": "text/event-stream"})
         await resp.prepare(request)
-        for chunk in stream_chunks(name, include_usage):
+        for chunk in self.chunks(body, include_usage):
             for i in range(n if chunk["choices"] else 1):
                 copy_i = {**chunk, "choices": [{**c, "index": i} for c in chunk["choices"]]}
                 await resp.write(b"data: " + orjson.dumps(copy_i) + b"\n\n")
