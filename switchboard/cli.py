@@ -62,6 +62,8 @@ def _worker(args: argparse.Namespace) -> int:
         overrides["config"] = Path(args.config)
     if args.broker is not None:
         overrides["jobs_broker_url"] = args.broker
+    if args.metrics_port is not None:
+        overrides["worker_metrics_port"] = args.metrics_port
     settings = Settings(**overrides)  # type: ignore[arg-type]
     if not settings.jobs_broker_url:
         print("no broker: set SWITCHBOARD_JOBS_BROKER_URL (serve runs jobs itself without one)",
@@ -149,6 +151,9 @@ def parser() -> argparse.ArgumentParser:
         "--pool", default="threads", choices=("threads", "solo", "prefork"), help="Celery pool"
     )
     worker.add_argument("--loglevel", default="warning")
+    worker.add_argument(
+        "--metrics-port", type=int, help="serve the worker's /metrics (env: WORKER_METRICS_PORT)"
+    )
     worker.set_defaults(func=_worker)
 
     mock = sub.add_parser("mock-provider", help="run the OpenAI-compatible mock upstream")

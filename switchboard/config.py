@@ -429,6 +429,12 @@ class Settings(BaseSettings):
     jobs_sweep_s: float = Field(
         15.0, gt=0, description="workers: how often to resend jobs whose message was lost"
     )
+    jobs_gauges_cache_s: float = Field(
+        5.0, ge=0, description="/metrics: how long the job table's queue gauges are reused"
+    )
+    worker_metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="switchboard worker: serve its /metrics on this port"
+    )
     jobs_visibility_timeout_s: int = Field(
         3600, ge=1, description="Redis broker: an unacknowledged message returns after this"
     )

@@ -191,13 +191,13 @@ def _slo_board(catalogue: Catalogue, bus: EventBus, backbone: StoreBackbone | No
     return SloBoard(tracker, RedisShare(backbone) if backbone is not None else None)
 
 
-def _job_engine(settings: Settings) -> JobEngine | None:
+def _job_engine(settings: Settings, metrics: Metrics) -> JobEngine | None:
     """Background jobs (Celery when a broker is set, else run in-process), when switched on."""
     if not settings.jobs_on:
         return None
     from switchboard.jobs.engine import JobEngine
 
-    return JobEngine.build(settings)
+    return JobEngine.build(settings, metrics.jobs)
 
 
 def _genai_metrics(metrics: Metrics, catalogue: Catalogue) -> GenAiMetrics:
@@ -315,7 +315,7 @@ class Gateway:
         gateway = cls(
             settings, catalogue, providers, metrics, bus, route, board, keys, limits, usage,
             limits_stage, build_pipeline(stages), conversations, internal, authenticator,
-            backbone, _slo_board(catalogue, bus, backbone), _job_engine(settings), live,
+            backbone, _slo_board(catalogue, bus, backbone), _job_engine(settings, metrics), live,
             cache=cache,
             tracing=tracing,
             embedder=embedder,

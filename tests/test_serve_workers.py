@@ -129,6 +129,9 @@ def test_two_workers_serve_one_metrics_view_and_drain_on_sigterm(
     assert len(files) == 2, f"both workers served: {files}\n" + "\n".join(problems[-60:])
     seen = [_requests_total(gw.base_url) for _ in range(10)]  # whichever worker answers
     assert seen == [40.0] * 10
+    text = httpx.get(f"{gw.base_url}/metrics", timeout=5).text  # the job table's gauges, once
+    assert text.count("# TYPE switchboard_jobs_queued gauge") == 1
+    assert 'switchboard_jobs_queued{kind="chat.completion"} 0.0' in text
 
     stream_body = {**body, "model": "mock-slow", "stream": True}
     reader = StreamReader(f"{gw.base_url}/v1/chat/completions", stream_body)

@@ -48,4 +48,6 @@ async def metrics(request: Request) -> Response:
         sent = bearer_token(request.headers.get("authorization")) or ""
         if not hmac.compare_digest(sent.encode(), token.get_secret_value().encode()):
             raise AuthenticationFailed("This metrics endpoint needs its bearer token.")
+    if gateway.jobs is not None:
+        await gateway.jobs.depth.refresh()  # the queue gauges, from the shared job table
     return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)

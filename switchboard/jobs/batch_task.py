@@ -97,7 +97,10 @@ class BatchRun:
         values = {"batch_id": self.batch.id, "line_no": line.line_no, "custom_id": line.custom_id,
                   "status_code": status, "body": body, "cost_nanousd": to_nanos(cost),
                   "attempt": self.ctx.attempt, "created_at": _now()}  # fmt: skip
-        if await self.store.record_line(values, row) and self.hold is not None:
+        if not await self.store.record_line(values, row):
+            return  # a re-run found it recorded: booked and counted then
+        self.ctx.engine.metrics.batch_line(status)
+        if self.hold is not None:
             await self.hold.book(cost)
 
     async def watch(self, total: int) -> None:

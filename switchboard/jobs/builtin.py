@@ -54,9 +54,11 @@ async def deliver_webhook(ctx: JobContext, payload: dict[str, Any]) -> dict[str,
         ok, reason = False, f"delivery failed: {type(exc).__name__}"
     if ok:
         await engine.store.set_fields(job.id, callback_status="delivered")
+        engine.metrics.webhook_delivery("delivered")
         return {"delivered": True, "attempts": ctx.attempt}
     if ctx.final_attempt:
         await engine.store.set_fields(job.id, callback_status="failed")
+    engine.metrics.webhook_delivery("abandoned" if ctx.final_attempt else "failed")
     raise RetryableJobError(reason)
 
 

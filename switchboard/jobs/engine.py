@@ -8,13 +8,17 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from prometheus_client import CollectorRegistry
+
 from switchboard.errors import InvalidRequest
+from switchboard.jobs.depth import QueueDepth
 from switchboard.jobs.installed import install_tasks
 from switchboard.jobs.model import Job, JobRequest
 from switchboard.jobs.queues import JobQueue
 from switchboard.jobs.registry import TaskRegistry
 from switchboard.jobs.store import SqlJobStore
 from switchboard.jobs.webhooks import check_target
+from switchboard.observability.job_metrics import JobMetrics
 
 if TYPE_CHECKING:
     from switchboard.config import Settings
@@ -25,18 +29,27 @@ log = logging.getLogger("switchboard.jobs")
 
 class JobEngine:
     def __init__(
-        self, settings: Settings, store: SqlJobStore, queue: JobQueue, registry: TaskRegistry
+        self,
+        settings: Settings,
+        store: SqlJobStore,
+        queue: JobQueue,
+        registry: TaskRegistry,
+        metrics: JobMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.queue = queue
         self.registry = registry
+        self.metrics = metrics if metrics is not None else JobMetrics(CollectorRegistry())
+        self.depth = QueueDepth(
+            store.engine, registry.names, self.metrics.queue, settings.jobs_gauges_cache_s
+        )
         self.lease_s = settings.jobs_lease_s
         self._gateway: Gateway | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
     @classmethod
-    def build(cls, settings: Settings) -> JobEngine:
+    def build(cls, settings: Settings, metrics: JobMetrics | None = None) -> JobEngine:
         store = SqlJobStore.from_url(settings.database_url, settings.database_schema)
         registry = TaskRegistry()
         install_tasks(registry, settings)
@@ -49,7 +62,7 @@ class JobEngine:
             from switchboard.jobs.embedded import EmbeddedRunner
 
             queue = EmbeddedRunner(settings.jobs_concurrency, settings.jobs_poll_s)
-        engine = cls(settings, store, queue, registry)
+        engine = cls(settings, store, queue, registry, metrics)
         if hasattr(queue, "bind"):
             queue.bind(engine)
         return engine
@@ -84,6 +97,7 @@ class JobEngine:
             await check_target(req.callback_url, self.settings)
         job, new = await self.store.create(req)
         if new:
+            self.metrics.job_submitted(job.kind)
             try:
                 await self.queue.enqueue(job)
             except Exception:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -41,13 +42,15 @@ async def execute(engine: JobEngine, job_id: str) -> Outcome:
         return await _not_claimed(engine, job_id)
     spec = engine.registry.get(job.kind)
     if spec is None:
-        await store.finish(job, "failed", error={"type": "UnknownTask", "message": job.kind})
+        if await store.finish(job, "failed", error={"type": "UnknownTask", "message": job.kind}):
+            engine.metrics.job_finished(job.kind, "failed")
         return DONE
     if job.attempts > spec.max_attempts:
         error = {"type": "DeadLetter", "message": f"gave up after {spec.max_attempts} attempts"}
         if job.error:
             error["last_error"] = job.error.get("message", "")
         if await store.dead_letter(job, error):
+            engine.metrics.job_finished(job.kind, "dead_letter")
             await _after_finish(engine, job)
         return DONE
     return await _run(engine, job, spec)
@@ -68,6 +71,7 @@ async def _not_claimed(engine: JobEngine, job_id: str) -> Outcome:
 
 async def _run(engine: JobEngine, job: Job, spec: TaskSpec) -> Outcome:
     store = engine.store
+    started = time.perf_counter()
     work = asyncio.ensure_future(_limited(spec, JobContext(job, engine), job.payload))
     keeper = asyncio.ensure_future(_keep_lease(engine, job, work))
     overran = False
@@ -80,6 +84,7 @@ async def _run(engine: JobEngine, job: Job, spec: TaskSpec) -> Outcome:
         if not work.done():
             overran = True  # past the hard limit (or the runner itself is stopping)
             work.cancel()
+        engine.metrics.attempt_ran(job.kind, time.perf_counter() - started)
     if overran:
         limit = TimeLimitExceeded(f"ran past its hard time limit of {spec.hard_limit_s:g} s")
         return await _failed(engine, job, spec, limit)
@@ -93,6 +98,7 @@ async def _run(engine: JobEngine, job: Job, spec: TaskSpec) -> Outcome:
         return await _failed(engine, job, spec, exc)
     next_id = await _chain_next(engine, job, work.result())  # idempotent: a re-run finds it
     if await store.finish(job, "succeeded", result=work.result(), next_id=next_id):
+        engine.metrics.job_finished(job.kind, "succeeded")
         await _after_finish(engine, job)
     return DONE
 
@@ -126,12 +132,14 @@ async def _failed(engine: JobEngine, job: Job, spec: TaskSpec, exc: Exception) -
     if is_retryable(exc) and job.attempts < spec.max_attempts:
         delay = spec.backoff(job.attempts)
         if await engine.store.requeue(job, delay, error):
+            engine.metrics.job_retried(job.kind)
             log.info("job %s (%s) retried in %.1f s: %s", job.id, job.kind, delay, error["type"])
             return Outcome("retry", delay)
         return DONE
     status: JobStatus = "dead_letter" if is_retryable(exc) else "failed"
     log.warning("job %s (%s) %s: %s", job.id, job.kind, status, error["type"])
     if await engine.store.finish(job, status, error=error):
+        engine.metrics.job_finished(job.kind, status)
         await _after_finish(engine, job)
     return DONE
 

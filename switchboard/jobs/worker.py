@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -84,7 +86,35 @@ def worker_app(settings: Settings, runtime: WorkerRuntime) -> Celery:
     return app
 
 
+def serve_metrics(settings: Settings) -> Callable[[], None]:
+    """`worker_metrics_port`: the worker's own /metrics (its jobs' outcomes, retries, durations,
+    webhook deliveries, batch lines, and its Gateway's request series). prometheus_client's
+    multiprocess mode sums every process of the worker (prefork children included); returns
+    what to call at exit."""
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+    from switchboard.prefork import prepare_metrics_dir
+
+    folder, made_here = prepare_metrics_dir()  # before the Gateway makes any metric
+    everyone = CollectorRegistry()
+    multiprocess.MultiProcessCollector(everyone)
+    assert settings.worker_metrics_port is not None
+    server, thread = start_http_server(
+        settings.worker_metrics_port, addr=settings.host, registry=everyone
+    )
+    log.info("worker metrics on %s:%d", settings.host, settings.worker_metrics_port)
+
+    def stop() -> None:
+        server.shutdown()
+        thread.join(5)
+        if made_here:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return stop
+
+
 def run_worker(settings: Settings, concurrency: int, pool: str, loglevel: str) -> int:
+    stop_metrics = serve_metrics(settings) if settings.worker_metrics_port else None
     runtime = WorkerRuntime(settings)
     app = worker_app(settings, runtime)
     argv = [
@@ -101,4 +131,6 @@ def run_worker(settings: Settings, concurrency: int, pool: str, loglevel: str) -
         app.worker_main(argv)
     finally:
         runtime.close()
+        if stop_metrics is not None:
+            stop_metrics()
     return 0

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from switchboard.observability.cache_metrics import CacheMetrics
 from switchboard.observability.circuits import CircuitWatch
 from switchboard.observability.events import RequestFinished
+from switchboard.observability.job_metrics import JobMetrics
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 _OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1)
@@ -92,6 +93,7 @@ class Metrics:
         )
         self._add_deployment_families()
         self.cache = CacheMetrics(r)
+        self.jobs = JobMetrics(r)
 
     def _add_deployment_families(self) -> None:
         """Series by serving deployment and provider, and the attempts and refusals."""
@@ -234,7 +236,8 @@ class Metrics:
 
     def render(self) -> bytes:
         """This process's series; under `serve --workers N` (prometheus_client's multiprocess
-        mode) every worker's series summed, and this worker's circuit states."""
+        mode) every worker's series summed, this worker's circuit states and the job table's
+        queue gauges (read from the shared table, the same in every worker)."""
         if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
             return generate_latest(self.registry)
         from prometheus_client import multiprocess
@@ -242,11 +245,11 @@ class Metrics:
         everyone = CollectorRegistry()
         multiprocess.MultiProcessCollector(everyone)
         body = generate_latest(everyone)
+        own = CollectorRegistry()
+        own.register(self.jobs.queue)
         if self._circuits is not None:
-            own = CollectorRegistry()
             own.register(self._circuits)
-            body += generate_latest(own)
-        return body
+        return body + generate_latest(own)
 
 
 @dataclass(slots=True)
