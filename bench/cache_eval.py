@@ -6,12 +6,15 @@ Run from the repository root (loads the shipped MiniLM; about half a minute on 2
     python -m bench.cache_eval --json out.json
     python -m bench.cache_eval --embedder static   # the token table distilled from MiniLM
 
-The labeled set (bench/data/cache_pairs_*.tsv, written for this project): true paraphrases, and
-hard negatives that differ by negation, a number, an entity, a unit, a date, an opposite verb,
-or the conversation before the same last message. For each pair, B is looked up against A's
-entry with the cache's own decision: same context key, cosine similarity >= threshold, and
-(with the guard) no difference the guard sees. The chosen threshold is then replayed through
-the real ReplyCache (HNSW index, reply store) to check the sweep describes what it does.
+The labeled pairs (bench/data/cache_pairs_*.tsv, written for this project; bench/cache_pairs.py
+says which may tune what): true paraphrases, and hard negatives that differ by negation, a
+number, an entity, a unit, a date, an opposite verb, a comparison's direction, or the
+conversation before the same last message. For each pair, B is looked up against A's entry
+with the cache's own decision: same context key, cosine similarity of the normalised questions
+(cache/normalize.py) >= threshold, and (with the guard) no difference the guard sees. The
+threshold is chosen on the tuning set alone (CHOOSE_HITS), reported on the test set with 95%
+bounds, and replayed through the real ReplyCache (HNSW index, reply store) to check the sweep
+describes what it does.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import statistics
 import time
@@ -28,9 +32,11 @@ from typing import Any
 
 import numpy as np
 
+from bench.cache_pairs import Pair, load_test, load_tuning
 from switchboard.cache.entry import CachedReply
 from switchboard.cache.guard import differs
 from switchboard.cache.keys import RequestKeys, request_keys
+from switchboard.cache.normalize import for_embedding
 from switchboard.cache.reply_cache import ReplyCache
 from switchboard.cache.semantic import SemanticLayer
 from switchboard.cache.store import InMemoryReplyStore
@@ -41,66 +47,14 @@ from switchboard.embeddings.local import LocalEmbedder
 from switchboard.embeddings.static import StaticEmbedder
 from switchboard.vectors.hnsw import HnswIndex, HnswOptions
 
-DATA = Path(__file__).parent / "data"
 THRESHOLDS = [round(0.80 + 0.01 * i, 2) for i in range(18)]  # 0.80 .. 0.97
 GOAL_FALSE, GOAL_HITS = 0.01, 0.70
-CHOOSE_HITS = 0.75
+# The rule that picks the default, fixed before the third held-out set was written: the highest
+# threshold with at least 82% paraphrase hits on the tuning set (guard on) within the false-hit
+# goal there. 82% = the 70% goal plus 12 points, the drop seen from the tuning set (75.0%) to
+# the second held-out set (63.3%) at the previous default: a tuning-set hit rate is optimistic.
+CHOOSE_HITS = 0.82
 MODEL = "eval"
-
-
-@dataclass(slots=True)
-class Pair:
-    kind: str  # "paraphrase" or the way a negative differs
-    a: list[Message]
-    b: list[Message]
-
-    @property
-    def positive(self) -> bool:
-        return self.kind == "paraphrase"
-
-
-def _context(text: str, last: str) -> list[Message]:
-    if text.startswith("Previous turn: "):
-        asked = text.removeprefix("Previous turn: ").strip('"')
-        return [
-            Message("user", asked),
-            Message("assistant", "(the earlier answer)"),
-            Message("user", last),
-        ]
-    return [Message("system", text), Message("user", last)]
-
-
-def load_labeled(name: str) -> list[Pair]:
-    pairs = []
-    for line in (DATA / name).read_text().splitlines():
-        kind, a, b = line.split("\t")
-        pairs.append(Pair(kind, [Message("user", a)], [Message("user", b)]))
-    return pairs
-
-
-def load_tuning() -> list[Pair]:
-    """The pairs the guard was built against: the first set, and the first held-out set (its
-    misses taught the guard phrasal opposites and negating prefixes on word stems)."""
-    return load_pairs() + load_labeled("cache_pairs_heldout.tsv")
-
-
-def load_fresh() -> list[Pair]:
-    """Written after the guard was frozen and never used to change it: the honest numbers."""
-    return load_labeled("cache_pairs_fresh.tsv")
-
-
-def load_pairs() -> list[Pair]:
-    pairs = []
-    for line in (DATA / "cache_pairs_paraphrase.tsv").read_text().splitlines():
-        a, b = line.split("\t")
-        pairs.append(Pair("paraphrase", [Message("user", a)], [Message("user", b)]))
-    for line in (DATA / "cache_pairs_negative.tsv").read_text().splitlines():
-        kind, a, b = line.split("\t")
-        pairs.append(Pair(kind, [Message("user", a)], [Message("user", b)]))
-    for line in (DATA / "cache_pairs_context.tsv").read_text().splitlines():
-        a, b, last = line.split("\t")
-        pairs.append(Pair("context", _context(a, last), _context(b, last)))
-    return pairs
 
 
 def _keys(messages: list[Message]) -> RequestKeys:
@@ -121,7 +75,7 @@ class Scored:
 
 async def score(pairs: list[Pair], embedder: Embedder) -> list[Scored]:
     keys = [(_keys(p.a), _keys(p.b)) for p in pairs]
-    texts = [t for ka, kb in keys for t in (ka.query or "", kb.query or "")]
+    texts = [for_embedding(t) for ka, kb in keys for t in (ka.query or "", kb.query or "")]
     vectors = await embedder.embed(texts)
     out = []
     for i, (pair, (ka, kb)) in enumerate(zip(pairs, keys, strict=True)):
@@ -146,9 +100,9 @@ def sweep(scored: list[Scored]) -> list[dict[str, Any]]:
 
 
 def choose(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The highest threshold that still answers 75% of paraphrases with the guard, within the
-    false-hit goal: the guard catches the differences it knows, the threshold's margin is for
-    the ones it does not (failing that, the fewest false hits)."""
+    """The highest threshold that still answers CHOOSE_HITS of paraphrases with the guard,
+    within the false-hit goal: the guard catches the differences it knows, the threshold's
+    margin is for the ones it does not (failing that, the fewest false hits)."""
     ok = [r for r in rows if r["false_guard"] <= GOAL_FALSE and r["hits_guard"] >= CHOOSE_HITS]
     return ok[-1] if ok else min(rows, key=lambda r: (r["false_guard"], -r["hits_guard"]))
 
@@ -246,8 +200,39 @@ def _report(name: str, pairs: list[Pair], scored: list[Scored], t: float) -> dic
             "by_kind": kinds}  # fmt: skip
 
 
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a rate seen k times in n."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _bounds(report: dict[str, Any]) -> dict[str, Any]:
+    """The default's rates on a set as counts, with 95% bounds: the false-hit rate's upper
+    bound (Wilson; and the rule of three, 3/n, when none was seen) and the hit rate's lower."""
+    at, positives = report["at_default"], report["paraphrases"]
+    negatives = report["pairs"] - positives
+    hits, false = round(at["hits_guard"] * positives), round(at["false_guard"] * negatives)
+    out = {
+        "hits": hits, "paraphrases": positives, "false_hits": false, "negatives": negatives,
+        "hits_lower_95": wilson(hits, positives)[0],
+        "false_upper_95": wilson(false, negatives)[1],
+        "false_upper_rule_of_three": 3 / negatives if false == 0 and negatives else None,
+    }  # fmt: skip
+    three = out["false_upper_rule_of_three"]
+    print(
+        f"  {hits}/{positives} paraphrases hit (95% lower bound {out['hits_lower_95']:.1%}), "
+        f"{false}/{negatives} false hits (95% upper bound {out['false_upper_95']:.2%} Wilson"
+        + (f", {three:.2%} rule of three)" if three is not None else ")")
+    )
+    return out
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    tuning, fresh = load_tuning(), load_fresh()
+    tuning, test = load_tuning(), load_test()
     result: dict[str, Any] = {}
     embedder: Embedder
     if args.embedder == "static":
@@ -259,24 +244,34 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         await local.ready()
         embedder = local
     result["embedder"] = embedder.name
-    result["embed_us_per_text"] = await embed_cost(embedder, [p.b[-1].text() for p in fresh])
+    texts = [p.b[-1].text() for p in (test or tuning)[:100]]
+    result["embed_us_per_text"] = await embed_cost(embedder, texts)
     scored_tuning = await score(tuning, embedder)
     chosen = choose(sweep(scored_tuning))
     t = chosen["threshold"]
     result["default_threshold"] = t
-    result["tuning"] = _report("tuning set (the guard was built on it)", tuning, scored_tuning, t)
-    scored_fresh = await score(fresh, embedder)
-    result["fresh"] = _report("fresh set (never used to tune)", fresh, scored_fresh, t)
-    every = tuning + fresh
+    name = "tuning set (first set + two spent held-out sets; the method was built on it)"
+    result["tuning"] = _report(name, tuning, scored_tuning, t)
+    result["tuning"]["bounds"] = _bounds(result["tuning"])
+    if test:
+        name = "test set (third held-out set, never used to change anything)"
+        result["test"] = _report(name, test, await score(test, embedder), t)
+        result["test"]["bounds"] = _bounds(result["test"])
+    every = tuning + test
     result["guard_us_per_pair"] = guard_cost(every)
     result["real_cache_at_default"] = await replay(every, embedder, t)
     await embedder.aclose()
-    at = result["fresh"]["at_default"]
-    result["goal_met_on_fresh"] = at["false_guard"] <= GOAL_FALSE and at["hits_guard"] >= GOAL_HITS
     print(
         f"\ndefault threshold {t:.2f} (highest with >= {CHOOSE_HITS:.0%} paraphrase hits "
-        f"on the tuning set); goal met on the fresh set: {result['goal_met_on_fresh']}"
+        f"within {GOAL_FALSE:.0%} false hits on the tuning set, guard on)"
     )
+    if test:
+        at = result["test"]["at_default"]
+        met = at["false_guard"] <= GOAL_FALSE and at["hits_guard"] >= GOAL_HITS
+        result["goal_met_on_test"] = met
+        print(
+            f"goal (>= {GOAL_HITS:.0%} hits, <= {GOAL_FALSE:.0%} false) met on the test set: {met}"
+        )
     print(f"guard: {result['guard_us_per_pair']:.1f} us CPU per pair")
     print(f"{embedder.name}: {result['embed_us_per_text']:.0f} us CPU per text, one at a time")
     print(f"real ReplyCache at {t:.2f}, all pairs: {result['real_cache_at_default']}")

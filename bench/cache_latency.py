@@ -100,7 +100,7 @@ def _row(samples: list[Sample], cpu_ms: float) -> dict[str, Any]:
 
 
 def _sequential(port: int, pid: int, count: int) -> dict[str, Any]:
-    from bench.cache_eval import load_tuning
+    from bench.cache_pairs import load_tuning
 
     client, timed = Client(port), Timed(pid)
     out: dict[str, Any] = {}

@@ -5,7 +5,8 @@ Sentence embeddings place "How do I enable X?" and "How do I disable X?", "fligh
 and "flights on May 4", or "convert 5 km to miles" and "convert 5 miles to km" side by side.
 The guard compares what such pairs differ in, word sets that are cheap to extract: negations,
 numbers (with their units), capitalised names, quoted strings, dates (month and weekday names),
-and antonym pairs that flip an instruction. Any difference refuses the hit. Measured in
+antonym pairs that flip an instruction, and (cache/edits.py) one word swapped for another or
+words moved across "than"/"to"/"from". Any difference refuses the hit. Measured in
 bench/cache_eval: what it costs (microseconds a pair) and what it saves (false hits avoided).
 """
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from switchboard.cache.edits import reordered, swapped, tokens
 
 _NEGATIONS = frozenset(
     "not no never none nothing nobody neither nor cannot without isn't aren't wasn't weren't "
@@ -36,8 +39,47 @@ _OPPOSITES = (
     ("left", "right"), ("true", "false"), ("allow", "deny"), ("accept", "reject"),
     ("celsius", "fahrenheit"), ("to", "from"), ("on", "off"), ("up", "down"), ("in", "out"),
     ("show", "hide"), ("visible", "hidden"), ("win", "lose"), ("rise", "fall"),
+    # opposite verbs and adjectives the held-out sets found missing, and their kin
+    ("enable", "block"), ("allow", "block"), ("block", "unblock"), ("maximize", "minimize"),
+    ("gain", "lose"), ("gain", "loss"), ("profit", "loss"), ("cheap", "expensive"),
+    ("cheaper", "pricier"), ("cheaper", "expensive"), ("cheapest", "priciest"),
+    ("cheapest", "expensive"), ("better", "worse"), ("best", "worst"), ("good", "bad"),
+    ("older", "younger"), ("oldest", "youngest"), ("old", "new"), ("big", "small"),
+    ("bigger", "smaller"), ("biggest", "smallest"), ("large", "small"), ("larger", "smaller"),
+    ("long", "short"), ("longer", "shorter"), ("longest", "shortest"), ("heavy", "light"),
+    ("heavier", "lighter"), ("hot", "cold"), ("hotter", "colder"), ("warm", "cold"),
+    ("warmer", "cooler"), ("strong", "weak"), ("stronger", "weaker"), ("safe", "dangerous"),
+    ("safer", "riskier"), ("early", "late"), ("earlier", "later"), ("high", "low"),
+    ("highest", "lowest"), ("most", "least"), ("fast", "slow"), ("fastest", "slowest"),
+    ("easy", "hard"), ("easy", "difficult"), ("easier", "harder"), ("borrow", "lend"),
+    ("lender", "borrower"), ("send", "receive"), ("sender", "receiver"), ("arrive", "depart"),
+    ("arrival", "departure"), ("arrivals", "departures"), ("enter", "exit"),
+    ("login", "logout"), ("include", "exclude"), ("inclusive", "exclusive"),
+    ("internal", "external"), ("positive", "negative"), ("rich", "poor"), ("wet", "dry"),
+    ("light", "dark"), ("full", "empty"), ("above", "below"), ("over", "under"),
+    ("inside", "outside"), ("upper", "lower"), ("uppercase", "lowercase"), ("top", "bottom"),
+    ("forward", "backward"), ("horizontal", "vertical"), ("odd", "even"), ("acidic", "alkaline"),
+    ("male", "female"), ("men", "women"), ("man", "woman"), ("credit", "debit"),
+    ("income", "expense"), ("asset", "liability"), ("bullish", "bearish"),
+    ("deposit", "withdraw"), ("deposit", "withdrawal"), ("overweight", "underweight"),
+    ("hypertension", "hypotension"), ("hyperthyroidism", "hypothyroidism"),
+    ("plaintiff", "defendant"), ("landlord", "tenant"), ("employer", "employee"),
+    ("buyer", "seller"), ("create", "delete"), ("insert", "delete"), ("read", "write"),
+    ("merge", "split"), ("freeze", "thaw"), ("sunrise", "sunset"), ("summer", "winter"),
+    ("spring", "autumn"), ("spring", "fall"), ("attach", "detach"), ("expand", "collapse"),
+    ("inhale", "exhale"), ("wide", "narrow"), ("thick", "thin"), ("raise", "lower"),
 )  # fmt: skip
-_OPPOSITE = {a: b for a, b in _OPPOSITES} | {b: a for a, b in _OPPOSITES}
+
+
+def _both_ways(pairs: tuple[tuple[str, str], ...]) -> dict[str, frozenset[str]]:
+    out: dict[str, frozenset[str]] = {}
+    for a, b in pairs:
+        out[a] = out.get(a, frozenset()) | {b}
+        out[b] = out.get(b, frozenset()) | {a}
+    return out
+
+
+_OPPOSITE = _both_ways(_OPPOSITES)
 _OPPOSITE_WORDS = frozenset(_OPPOSITE) - {"to", "from"}
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _UNITS = {
@@ -69,7 +111,10 @@ _QUOTED = re.compile(
     r"\"([^\"]{1,200})\"|(?<!\w)'([^']{2,200})'(?!\w)|`([^`]{1,200})`|“([^”]{1,200})”"
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019]*")
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z0-9]+|\b[A-Z]{2,}\b|\b\w*\d\w*\b")
+_NAME = re.compile(
+    r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z0-9]+|\b[A-Z]{2,}\b|\b\w*\d\w*\b"
+    r"|\b[a-z]+[A-Z][a-zA-Z0-9]*"  # macOS, iPhone, eBay: capitals inside a word
+)
 _NUMBER_WORDS = frozenset(
     "zero two three four five six seven eight nine ten eleven twelve twenty thirty forty "
     "fifty hundred thousand million billion half double twice triple".split()
@@ -157,10 +202,15 @@ def differs(a: str, b: str) -> str | None:
         return "quoted"
     if fa.times != fb.times:
         return "date"
-    if any(_OPPOSITE[w] in fb.opposites for w in fa.opposites - fb.opposites):
+    if any(_OPPOSITE[w] & fb.opposites for w in fa.opposites - fb.opposites):
         return "opposite"
     if fa.units != fb.units:
         return "unit"
     if fa.names - fb.names and fb.names - fa.names:  # one naming what the other leaves out is
         return "entity"  # often a paraphrase ("the highest mountain on Earth"); a swap is not
+    ta, tb = tokens(a), tokens(b)
+    if reordered(ta, tb) is not None:
+        return "order"
+    if swapped(ta, tb) is not None:
+        return "swap"
     return None

@@ -1,5 +1,8 @@
 """The semantic layer: the last user message's embedding, searched among a scope's entries.
 
+What is embedded is the message without its wrapping (greetings, "please", "can you tell me";
+cache/normalize.py), so paraphrases that differ only there score as the same question.
+
 A vector only points at an entry: every match is read back from the reply store and must have
 the same context key (system prompt, earlier turns, parameters) and pass the false-hit guard,
 so the index can be approximate, lag behind an invalidation, or be shared, without a wrong
@@ -14,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from switchboard.cache.normalize import for_embedding
 from switchboard.embeddings.base import Embedder
 from switchboard.vectors.base import Match, VectorIndex
 
@@ -47,7 +51,7 @@ class SemanticLayer:
     async def find(self, scope: str, model: str, query: str, threshold: float) -> list[Candidate]:
         """Entries whose stored question is at least `threshold` similar, best first."""
         try:
-            vector = (await self.embedder.embed([query]))[0]
+            vector = (await self.embedder.embed([for_embedding(query)]))[0]
         except Exception as exc:
             self._failed("embedder", exc)
             return []
@@ -62,7 +66,7 @@ class SemanticLayer:
 
     async def add(self, scope: str, model: str, entry_id: str, query: str, ttl_s: float) -> None:
         try:
-            vectors = await self.embedder.embed([query])
+            vectors = await self.embedder.embed([for_embedding(query)])
         except Exception as exc:
             self._failed("embedder", exc)
             return
