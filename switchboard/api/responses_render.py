@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from switchboard.api.render import sse
+from switchboard.api.responses_parts import refusal_part, service_tier, text_annotations, text_part
 from switchboard.domain import ChatChunk, ChatResponse, Choice, ChunkChoice, Usage
 from switchboard.errors import SwitchboardError
 from switchboard.pipeline.context import new_request_id
@@ -35,18 +36,14 @@ def usage_json(usage: Usage | None) -> dict[str, Any] | None:
     }
 
 
-def text_part(text: str) -> dict[str, Any]:
-    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
-
-
-def refusal_part(refusal: str) -> dict[str, Any]:
-    return {"type": "refusal", "refusal": refusal}
-
-
 def message_item(
-    item_id: str, text: str | None, status: str = "completed", refusal: str | None = None
+    item_id: str,
+    text: str | None,
+    status: str = "completed",
+    refusal: str | None = None,
+    notes: list[Any] | None = None,
 ) -> dict[str, Any]:
-    content = [] if text is None else [text_part(text)]
+    content = [] if text is None else [text_part(text, notes)]
     if refusal is not None:
         content.append(refusal_part(refusal))
     return {
@@ -87,7 +84,9 @@ def output_items(choice: Choice | None) -> list[dict[str, Any]]:
     refusal = (choice.message_extra or {}).get("refusal")
     refusal = refusal if isinstance(refusal, str) and refusal else None
     if choice.content or refusal:
-        items.append(message_item(new_id("msg"), choice.content or None, refusal=refusal))
+        notes = text_annotations(choice.message_extra)
+        text = choice.content or ("" if notes else None)
+        items.append(message_item(new_id("msg"), text, refusal=refusal, notes=notes))
     for call in choice.tool_calls or ():
         arguments = (call.get("function") or {}).get("arguments") or ""
         items.append(call_item(new_id("fc"), call, arguments))
@@ -115,6 +114,7 @@ def response_json(
 def reply_json(shape: dict[str, Any], reply: ChatResponse) -> dict[str, Any]:
     choice = reply.choices[0] if reply.choices else None
     finish = choice.finish_reason if choice is not None else None
+    shape = {**shape, **service_tier(reply.extra)}
     return response_json(shape, output_items(choice), finish, reply.usage)
 
 
@@ -150,6 +150,7 @@ class ResponseEvents:
 
     def feed(self, chunk: ChatChunk) -> list[bytes]:
         out: list[bytes] = []
+        self.shape.update(service_tier(chunk.extra))
         for choice in chunk.choices:
             if choice.index == 0:
                 out.extend(self._choice(choice))
@@ -182,6 +183,8 @@ class ResponseEvents:
         refusal = (choice.delta_extra or {}).get("refusal")
         if isinstance(refusal, str) and refusal:
             out.extend(self._part("refusal", refusal))
+        for note in text_annotations(choice.delta_extra):
+            out.extend(self._annotation(note))
         for call in choice.tool_calls or ():
             out.extend(self._call(call))
         if choice.finish_reason:
@@ -204,11 +207,25 @@ class ResponseEvents:
                 self._item_event("response.content_part.added", content_index=index, part=part)
             )
             content.append(part)
+        if not delta:
+            return out
         content[index][_PART_FIELD[kind]] += delta
         logprobs: dict[str, Any] = {"logprobs": []} if kind == "output_text" else {}
         out.append(
             self._item_event(f"response.{kind}.delta", content_index=index, delta=delta, **logprobs)
         )
+        return out
+
+    def _annotation(self, note: Any) -> list[bytes]:
+        """An annotation of the text part (opened, empty, if no text came yet)."""
+        out = self._part("output_text", "")
+        assert self._open is not None
+        content = self._open["content"]
+        index = next(i for i, p in enumerate(content) if p["type"] == "output_text")
+        notes = content[index]["annotations"]
+        notes.append(note)
+        added = {"content_index": index, "annotation_index": len(notes) - 1, "annotation": note}
+        out.append(self._item_event("response.output_text.annotation.added", **added))
         return out
 
     def _reasoning(self, delta: str) -> list[bytes]:
