@@ -148,6 +148,8 @@ def completion_chunk_json(chunk: ChatChunk) -> dict[str, Any] | None:
         "model": chunk.model,
         "choices": choices,
     }
+    if chunk.extra and "system_fingerprint" in chunk.extra:
+        out["system_fingerprint"] = chunk.extra["system_fingerprint"]
     if chunk.usage is not None:
         out["usage"] = usage_json(chunk.usage)
     return out
