@@ -9,6 +9,7 @@ SwitchboardError                      every error a client may see, rendered onc
 ├── RateLimited             429       the key's / tenant's own limits (with x-ratelimit-* headers)
 ├── NotFoundError           404       a resource that does not exist (or is switched off)
 │   └── ModelNotFound       404       the model name is not in the catalogue
+├── Conflict                409       e.g. an Idempotency-Key reused for a different request
 ├── PayloadTooLarge         413       request body over the configured limit
 ├── ClientClosedRequest     499       the client went away before the reply (never delivered)
 ├── ServiceNotReady         503       a component (e.g. the local model) failed to load
@@ -94,6 +95,12 @@ class NotFoundError(SwitchboardError):
 
 class ModelNotFound(NotFoundError):
     code = "model_not_found"
+
+
+class Conflict(SwitchboardError):
+    status = 409
+    type = "invalid_request_error"
+    code = "conflict"
 
 
 class PayloadTooLarge(SwitchboardError):

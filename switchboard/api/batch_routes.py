@@ -19,6 +19,7 @@ from switchboard.errors import InvalidRequest, NotFoundError, PayloadTooLarge
 from switchboard.jobs.batch_format import batch_view, file_view
 from switchboard.jobs.batch_store import SqlBatchStore
 from switchboard.jobs.batches import cancel_batch, submit_batch
+from switchboard.jobs.idempotency import Idempotency
 
 MAX_PAGE = 100
 router = APIRouter()
@@ -79,7 +80,9 @@ async def create_batch(request: Request) -> Response:
     _, key, owner = await caller(request)
     gateway = request.app.state.gateway
     body = await parse_body(request, BatchIn, gateway.settings.max_body_bytes)
-    row = await submit_batch(gateway, key, owner, body.model_dump(), idempotency_key(request))
+    request_body = body.model_dump()
+    idem = Idempotency.of(idempotency_key(request), "batches", request_body)
+    row = await submit_batch(gateway, key, owner, request_body, idem)
     return json_response(batch_view(row))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 import uuid
 from collections.abc import AsyncGenerator
@@ -25,9 +26,11 @@ from starlette.responses import Response
 from switchboard.api.body import load_json_object, read_body
 from switchboard.api.deps import caller_key, gateway_of
 from switchboard.api.errors import invalid_from_validation
+from switchboard.api.jobs_routes import idempotency_key
 from switchboard.api.openai_routes import json_response
 from switchboard.api.responses_routes import owner_of
 from switchboard.errors import InvalidRequest, NotFoundError, PayloadTooLarge
+from switchboard.jobs.idempotency import Idempotency
 from switchboard.rag.build import RagRuntime
 from switchboard.rag.models import Document, NewDocument, tenant_owner
 from switchboard.rag.parsers import detect_format
@@ -91,6 +94,14 @@ def document_json(doc: Document) -> dict[str, Any]:
     }
 
 
+def _fingerprinted(request: Request, new: NewDocument, given_id: str | None) -> Idempotency | None:
+    """What makes two uploads the same request: the document as parsed (so JSON and multipart
+    framings of one file match), its id only when the client chose it."""
+    seen = {"id": given_id, "title": new.title, "filename": new.filename, "format": new.format,
+            "metadata": new.meta, "sha256": hashlib.sha256(new.content).hexdigest()}  # fmt: skip
+    return Idempotency.of(idempotency_key(request), "documents", seen)
+
+
 def _from_json(body: DocumentIn) -> NewDocument:
     if (body.content is None) == (body.content_base64 is None):
         raise InvalidRequest("Give exactly one of `content` and `content_base64`.", param="content")
@@ -112,7 +123,7 @@ async def _body_stream(raw: bytes) -> AsyncGenerator[bytes, None]:
     yield raw
 
 
-async def _from_multipart(request: Request, raw: bytes) -> NewDocument:
+async def _from_multipart(request: Request, raw: bytes) -> tuple[NewDocument, str | None]:
     """Fields `file` (the document), and optional `id`, `title`, `format`."""
     parser = MultiPartParser(request.headers, _body_stream(raw), max_files=1, max_fields=10)
     try:
@@ -132,27 +143,30 @@ async def _from_multipart(request: Request, raw: bytes) -> NewDocument:
         raise invalid_from_validation(exc) from None
     fmt = detect_format(body.format, body.filename)
     doc_id = body.id or f"doc_{uuid.uuid4().hex}"
-    return NewDocument(doc_id, fmt, data, body.title, body.filename)
+    return NewDocument(doc_id, fmt, data, body.title, body.filename), body.id
 
 
 async def create_document(request: Request) -> Response:
+    """Idempotency-Key: a repeat gets the first request's document and task (jobs on)."""
     key = await caller_key(request, gateway_of(request))
     owner = owner_for(key)
     runtime = await runtime_of(request)
     limit = gateway_of(request).settings.rag_max_document_bytes
     raw = await read_body(request, limit * 2)  # base64 and multipart framing take room
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        new = await _from_multipart(request, raw)
+        new, given_id = await _from_multipart(request, raw)
     else:
         try:
             body = DocumentIn.model_validate(load_json_object(raw))
         except ValidationError as exc:
             raise invalid_from_validation(exc) from None
-        new = _from_json(body)
+        new, given_id = _from_json(body), body.id
     if len(new.content) > limit:
         raise PayloadTooLarge(f"The document exceeds the limit of {limit} bytes.")
-    by = owner_of(key)
-    doc, task_id = await runtime.submit(owner, new, by=by, key_id=key.id if key else None)
+    idem = _fingerprinted(request, new, given_id)
+    doc, task_id = await runtime.submit(
+        owner, new, by=owner_of(key), key_id=key.id if key else None, idem=idem
+    )
     return json_response({**document_json(doc), "task_id": task_id}, status=202)
 
 

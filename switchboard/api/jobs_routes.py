@@ -17,6 +17,7 @@ from switchboard.api.openai_routes import json_response
 from switchboard.api.responses_routes import owner_of
 from switchboard.errors import InvalidRequest, NotFoundError
 from switchboard.jobs.builtin import FEEDBACK_TASK
+from switchboard.jobs.idempotency import Idempotency, stamped
 from switchboard.jobs.model import JobRequest
 from switchboard.jobs.view import job_view
 
@@ -45,6 +46,7 @@ async def caller(request: Request) -> tuple[JobEngine, ApiKey | None, str]:
 
 
 def idempotency_key(request: Request) -> str | None:
+    """The Idempotency-Key header (see jobs/idempotency.py for what a repeat gets)."""
     value = request.headers.get("idempotency-key")
     if value is not None and not 1 <= len(value) <= 200:
         raise InvalidRequest("Idempotency-Key must be 1 to 200 characters", param="Idempotency-Key")
@@ -59,13 +61,14 @@ async def create_task(request: Request) -> Response:
     if spec is None or not spec.public:
         kinds = ", ".join(engine.registry.public())
         raise InvalidRequest(f"unknown task kind {body.kind!r} (one of: {kinds})", param="kind")
+    idem = Idempotency.of(idempotency_key(request), "tasks", body.model_dump())
     job = await engine.submit(
         JobRequest(
             kind=body.kind,
             owner=owner,
             key_id=key.id if key is not None else None,
-            payload={"body": body.input},
-            idempotency_key=idempotency_key(request),
+            payload=stamped({"body": body.input}, idem),
+            idempotency_key=idem.key if idem else None,
             callback_url=body.callback_url,
             priority=body.priority,
         )
@@ -108,14 +111,15 @@ async def post_feedback(request: Request) -> Response:
     """Accepted at once; a job stores it (the reply does not wait for the database)."""
     engine, key, owner = await caller(request)
     body = await parse_body(request, FeedbackIn, gateway_of(request).settings.max_body_bytes)
+    idem = Idempotency.of(idempotency_key(request), "feedback", body.model_dump())
     payload = {**body.model_dump(), "feedback_id": f"fb_{secrets.token_hex(12)}"}
     job = await engine.submit(
         JobRequest(
             kind=FEEDBACK_TASK,
             owner=owner,
             key_id=key.id if key is not None else None,
-            payload=payload,
-            idempotency_key=idempotency_key(request),
+            payload=stamped(payload, idem),
+            idempotency_key=idem.key if idem else None,
             priority=2,
         )
     )

@@ -13,6 +13,7 @@ from switchboard.errors import BudgetExceeded, InvalidRequest, NotFoundError, Pe
 from switchboard.jobs.batch_format import BATCH_ENDPOINTS, BatchLine, parse_input
 from switchboard.jobs.batch_store import SqlBatchStore, new_id
 from switchboard.jobs.batch_task import BATCH_TASK
+from switchboard.jobs.idempotency import Idempotency, stamped
 from switchboard.jobs.model import JobRequest
 from switchboard.pricing import cost_micro
 from switchboard.tokens import estimate_prompt_tokens
@@ -85,16 +86,16 @@ async def submit_batch(
     key: ApiKey | None,
     owner: str,
     body: dict[str, Any],
-    idempotency_key: str | None,
+    idem: Idempotency | None,
 ) -> Any:
-    """The new batch's row (or, for a repeated Idempotency-Key, the first one's)."""
+    """The new batch's row (or, for a repeated Idempotency-Key, the first one's; 409 when
+    the key was used for a different request)."""
     assert gateway.jobs is not None
     engine = gateway.jobs
     store = SqlBatchStore(engine.store.engine)
-    if idempotency_key is not None:
-        earlier = await engine.store.by_idempotency(owner, idempotency_key)
-        if earlier is not None and earlier.kind == BATCH_TASK:
-            return await store.batch(earlier.payload["batch_id"], owner)
+    earlier = await engine.earlier(owner, idem, BATCH_TASK)
+    if earlier is not None:
+        return await store.batch(earlier.payload["batch_id"], owner)
     if body["endpoint"] not in BATCH_ENDPOINTS:
         raise InvalidRequest(
             f"endpoint must be one of {', '.join(BATCH_ENDPOINTS)}", param="endpoint"
@@ -120,8 +121,8 @@ async def submit_batch(
     })  # fmt: skip
     job = await engine.submit(
         JobRequest(kind=BATCH_TASK, owner=owner, key_id=key.id if key else None,
-                   payload={"batch_id": batch_id, "estimate_micro": estimate},
-                   idempotency_key=idempotency_key, priority=3)
+                   payload=stamped({"batch_id": batch_id, "estimate_micro": estimate}, idem),
+                   idempotency_key=idem.key if idem else None, priority=3)
     )  # fmt: skip
     await store.update_batch(batch_id, job_id=job.id)
     return await store.batch(job.payload["batch_id"], owner)

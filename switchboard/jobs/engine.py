@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from switchboard.errors import InvalidRequest
 from switchboard.jobs.depth import QueueDepth
+from switchboard.jobs.idempotency import FINGERPRINT, Idempotency, replayed
 from switchboard.jobs.installed import install_tasks
 from switchboard.jobs.model import Job, JobRequest
 from switchboard.jobs.queues import JobQueue
@@ -96,13 +97,22 @@ class JobEngine:
         if req.callback_url is not None:
             await check_target(req.callback_url, self.settings)
         job, new = await self.store.create(req)
-        if new:
-            self.metrics.job_submitted(job.kind)
-            try:
-                await self.queue.enqueue(job)
-            except Exception:
-                log.warning("job %s stored but not sent; the sweeper will send it", job.id)
+        if not new:
+            return replayed(job, req.kind, req.payload.get(FINGERPRINT))
+        self.metrics.job_submitted(job.kind)
+        try:
+            await self.queue.enqueue(job)
+        except Exception:
+            log.warning("job %s stored but not sent; the sweeper will send it", job.id)
         return job
+
+    async def earlier(self, owner: str, idem: Idempotency | None, kind: str) -> Job | None:
+        """The owner's job made by an earlier request with this key (409 if that request was
+        a different one), for routes that do work before they submit (batches, documents)."""
+        if idem is None:
+            return None
+        job = await self.store.by_idempotency(owner, idem.key)
+        return None if job is None else replayed(job, kind, idem.fingerprint)
 
     async def get(self, job_id: str, owner: str) -> Job | None:
         return await self.store.get(job_id, owner)

@@ -25,6 +25,7 @@ from switchboard.vectors.base import VectorIndex
 
 if TYPE_CHECKING:
     from switchboard.jobs.engine import JobEngine
+    from switchboard.jobs.idempotency import Idempotency
     from switchboard.stores.backbone import StoreBackbone
 
 
@@ -92,9 +93,24 @@ class RagRuntime:
             follower.start_from(started)
 
     async def submit(
-        self, owner: str, new: NewDocument, *, by: str, key_id: str | None
+        self,
+        owner: str,
+        new: NewDocument,
+        *,
+        by: str,
+        key_id: str | None,
+        idem: Idempotency | None = None,
     ) -> tuple[Document, str | None]:
-        """Store the document, then start its ingestion; returns the job id, if any."""
+        """Store the document, then start its ingestion; returns the job id, if any. With an
+        Idempotency-Key and the job engine, a repeat gets the first request's document and job
+        (without the engine, ingestion is not recorded anywhere a repeat could find it)."""
+        from switchboard.rag.tasks import JobsRunner
+
+        if idem is not None and isinstance(self.runner, JobsRunner):
+            ingestion = self.services.ingestion
+            return await self.runner.submit_once(
+                ingestion, owner, new, by=by, key_id=key_id, idem=idem
+            )
         doc = await self.services.ingestion.submit(owner, new)
         job = await self.runner.submit(owner, doc.id, doc.version, by=by, key_id=key_id)
         return doc, job

@@ -8,9 +8,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from switchboard.errors import NotFoundError
 from switchboard.jobs.errors import RetryableJobError, is_retryable
-from switchboard.jobs.model import ChainStep, JobRequest
+from switchboard.jobs.idempotency import Idempotency, stamped
+from switchboard.jobs.model import ChainStep, Job, JobRequest
 from switchboard.rag.ingest import Ingestion, StepResult
+from switchboard.rag.models import Document, NewDocument
 from switchboard.rag.parsers import UnreadableDocument
 
 if TYPE_CHECKING:
@@ -86,16 +89,64 @@ class JobsRunner:
     async def submit(
         self, owner: str, document_id: str, version: int, *, by: str, key_id: str | None
     ) -> str | None:
-        job = await self._engine.submit(
-            JobRequest(
-                kind=CHAIN[0],
-                owner=by,
-                key_id=key_id,
-                payload={"owner": owner, "document_id": document_id, "version": version},
-                chain=tuple(ChainStep(kind) for kind in CHAIN[1:]),
-            )
-        )
+        job = await self._engine.submit(_chain(owner, document_id, version, by, key_id, None))
         return job.id
+
+    async def submit_once(
+        self,
+        ingestion: Ingestion,
+        owner: str,
+        new: NewDocument,
+        *,
+        by: str,
+        key_id: str | None,
+        idem: Idempotency,
+    ) -> tuple[Document, str]:
+        """Store and ingest the document unless `by` sent this Idempotency-Key before: then
+        the document and first job that request made (409 if it was another request)."""
+        earlier = await self._engine.earlier(by, idem, CHAIN[0])
+        if earlier is None:
+            doc = await ingestion.submit(owner, new)
+            job = await self._engine.submit(_chain(owner, doc.id, doc.version, by, key_id, idem))
+            if (job.payload.get("document_id"), job.payload.get("version")) == (
+                doc.id,
+                doc.version,
+            ):
+                return doc, job.id
+            await self._lost_race(ingestion, owner, doc, job, by, key_id)
+            earlier = job
+        found = await ingestion.store.get(owner, earlier.payload["document_id"])
+        if found is None:
+            raise NotFoundError("The document this Idempotency-Key made has been deleted.",
+                                param="Idempotency-Key")  # fmt: skip
+        return found, earlier.id
+
+    async def _lost_race(
+        self, ingestion: Ingestion, owner: str, doc: Document, winner: Job, by: str,
+        key_id: str | None,
+    ) -> None:  # fmt: skip
+        """A request with the same key stored its job first (the winner's job is the answer):
+        drop this request's new document, or, when both wrote versions of the same id, still
+        ingest this later version (the same bytes) so that it is not left unindexed."""
+        if winner.payload.get("document_id") != doc.id:
+            await ingestion.delete(owner, doc.id)
+        else:
+            await self._engine.submit(_chain(owner, doc.id, doc.version, by, key_id, None))
 
     async def aclose(self) -> None:
         return None
+
+
+def _chain(
+    owner: str, document_id: str, version: int, by: str, key_id: str | None,
+    idem: Idempotency | None,
+) -> JobRequest:  # fmt: skip
+    payload = {"owner": owner, "document_id": document_id, "version": version}
+    return JobRequest(
+        kind=CHAIN[0],
+        owner=by,
+        key_id=key_id,
+        payload=stamped(payload, idem),
+        idempotency_key=idem.key if idem else None,
+        chain=tuple(ChainStep(kind) for kind in CHAIN[1:]),
+    )

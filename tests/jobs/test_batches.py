@@ -125,6 +125,42 @@ def test_foreign_and_unknown_ids_are_404(gateway_url: str) -> None:
     assert list(theirs.batches.list()) == []
 
 
+def test_an_idempotency_key_names_one_request(gateway_url: str) -> None:
+    key = new_key(gateway_url, "idem")
+    client = openai.OpenAI(base_url=f"{gateway_url}/v1", api_key=key)
+    first = client.files.create(file=("a.jsonl", line("a")), purpose="batch")
+    second = client.files.create(file=("b.jsonl", line("b")), purpose="batch")
+    task = {"kind": "chat.completion", "input": {"model": "mock", "messages": []}}
+    made = httpx.post(
+        f"{gateway_url}/v1/tasks",
+        json=task,
+        headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "k1"},
+    )
+    assert made.status_code == 202  # fmt: skip
+    with pytest.raises(openai.ConflictError) as used:  # it was a 500 before: a task's key
+        client.batches.create(
+            input_file_id=first.id,
+            endpoint="/v1/chat/completions",
+            completion_window="24h",
+            extra_headers={"Idempotency-Key": "k1"},
+        )
+    assert used.value.code == "idempotency_key_reused"  # fmt: skip
+    batch = client.batches.create(
+        input_file_id=first.id,
+        endpoint="/v1/chat/completions",
+        completion_window="24h",
+        extra_headers={"Idempotency-Key": "k2"},
+    )
+    with pytest.raises(openai.ConflictError):
+        client.batches.create(
+            input_file_id=second.id,
+            endpoint="/v1/chat/completions",
+            completion_window="24h",
+            extra_headers={"Idempotency-Key": "k2"},
+        )
+    assert [b.id for b in client.batches.list()] == [batch.id]  # fmt: skip
+
+
 def test_bad_input_files_are_400(gateway_url: str) -> None:
     client = openai.OpenAI(base_url=f"{gateway_url}/v1", api_key=new_key(gateway_url, "a"))
     for content in (b"not json\n", line("a") + line("a"), line("a", model="nope"), b"\n",

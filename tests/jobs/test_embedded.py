@@ -78,8 +78,11 @@ def test_jobs_belong_to_their_key_and_idempotency_returns_the_same_job(
         alice, bob = _key(client, "alice"), _key(client, "bob")
         once = {**alice, "Idempotency-Key": "order-42"}
         first = client.post("/v1/tasks", json=_chat(), headers=once).json()
-        again = client.post("/v1/tasks", json=_chat("other"), headers=once).json()
+        again = client.post("/v1/tasks", json=_chat(), headers=once).json()
         assert again["id"] == first["id"]
+        other = client.post("/v1/tasks", json=_chat("other"), headers=once)
+        assert other.status_code == 409  # the key names the first request, not a new one
+        assert other.json()["error"]["code"] == "idempotency_key_reused"
         bobs = client.post(
             "/v1/tasks", json=_chat(), headers={**bob, "Idempotency-Key": "order-42"}
         )
