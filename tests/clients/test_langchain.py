@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from tests.api.fidelity_upstream import TOOL_CALLS
 from tests.clients.conftest import MODEL
-from tests.clients.upstream import STRUCTURED
+from tests.clients.upstream import STRUCTURED, ClientsUpstream
 
 SCENARIOS = ["everything", "refusal", "function_call", "tool_calls"]
 
@@ -110,16 +110,20 @@ async def test_async(urls: tuple[str, str]) -> None:
     assert chunks == [seen(c) async for c in chat(urls[0], stream_usage=True).astream("tool_calls")]
 
 
-def test_n_choices(urls: tuple[str, str]) -> None:
+def test_n_choices(urls: tuple[str, str], upstream: ClientsUpstream) -> None:
     direct, via = both(urls, lambda url: chat(url, n=3).generate([[HumanMessage("everything")]]))
+    assert upstream.asked_alike() and upstream.received[-1]["n"] == 3
     [choices] = via.generations
     assert [g.message.content for g in choices] == ["Hi"] * 3
     assert [seen(g.message) for g in choices] == [seen(g.message) for g in direct.generations[0]]
     assert via.llm_output == direct.llm_output
 
 
-def test_bound_tools_and_structured_output(urls: tuple[str, str]) -> None:
+def test_bound_tools_and_structured_output(
+    urls: tuple[str, str], upstream: ClientsUpstream
+) -> None:
     direct, via = both(urls, lambda url: chat(url).bind_tools([get_weather]).invoke("tool_calls"))
+    assert upstream.asked_alike() and upstream.received[-1]["tools"]
     assert seen(via) == seen(direct)
     check_tool_calls(via)
     for method in ("json_schema", "function_calling", "json_mode"):

@@ -14,6 +14,7 @@ import pytest
 
 from tests.api.fidelity_upstream import PLAIN, TOOL_CALLS
 from tests.clients.conftest import MODEL
+from tests.clients.upstream import ClientsUpstream
 
 SCENARIOS = ["everything", "refusal", "function_call", "tool_calls"]
 EVERYTHING = PLAIN["everything"]["choices"][0]
@@ -117,8 +118,9 @@ async def test_async(urls: tuple[str, str]) -> None:
     assert seen[1][0]["choices"][0]["message"]["reasoning_content"]
 
 
-def test_n_choices(urls: tuple[str, str]) -> None:
+def test_n_choices(urls: tuple[str, str], upstream: ClientsUpstream) -> None:
     direct, via = (ask(url, "everything", n=3) for url in urls)
+    assert upstream.asked_alike() and upstream.received[-1]["n"] == 3
     assert via == direct
     assert [c["index"] for c in via["choices"]] == [0, 1, 2]
     assert {c["message"]["reasoning_content"] for c in via["choices"]} == {

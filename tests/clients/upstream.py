@@ -25,9 +25,13 @@ from tests.api.fidelity_upstream import (
 
 STRUCTURED = {"city": "Paris", "temperature_c": 21}
 STRUCTURED_JSON = orjson.dumps(STRUCTURED).decode()
+ASKED = ("messages", "tools", "tool_choice", "response_format", "n", "logprobs")
 
 
 def scenario(body: dict[str, Any]) -> str:
+    """The last user message's text; once tool results came back, the plain answer."""
+    if body["messages"][-1]["role"] == "tool":
+        return "everything"
     user = [m for m in body["messages"] if m["role"] == "user"][-1]["content"]
     if isinstance(user, list):
         user = "".join(p.get("text", "") for p in user)
@@ -60,6 +64,12 @@ def _structured_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
 class ClientsUpstream(FidelityUpstream):
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/completions", self._completions)
+
+    def asked_alike(self, keys: tuple[str, ...] = ASKED) -> bool:
+        """Whether the last two requests (the library's straight one, then the gateway's) ask
+        for the same: the tools, the schema, the messages."""
+        direct, via = self.received[-2:]
+        return [direct.get(k) for k in keys] == [via.get(k) for k in keys]
 
     def reply(self, body: dict[str, Any]) -> dict[str, Any]:
         name = scenario(body)
