@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 _SERVER = (
-    "from switchboard.testing.mock_provider import MockConfig, run_mock_provider\n"
+    "from switchboard.testing.mock_provider import MockConfig\n"
+    "from switchboard.testing.mock_server import run_mock_provider\n"
     "run_mock_provider(MockConfig(tokens={tokens}), '127.0.0.1', {port})\n"
 )
 _LUA = 'wrk.method = "POST"\nwrk.body = {body}\nwrk.headers["Content-Type"] = "application/json"\n'

@@ -77,7 +77,8 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _mock_provider(args: argparse.Namespace) -> int:
-    from switchboard.testing.mock_provider import MockConfig, run_mock_provider
+    from switchboard.testing.mock_provider import MockConfig
+    from switchboard.testing.mock_server import run_mock_provider
 
     config = MockConfig(
         ttft_ms=args.ttft_ms,

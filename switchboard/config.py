@@ -47,6 +47,11 @@ class DeploymentConfig(BaseModel):
     tpm: int | None = Field(None, ge=1, description="upstream tokens/minute quota, if known")
     headers: dict[str, str] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict, description="adapter-specific settings")
+    responses_api: Literal["translate", "native"] = Field(
+        "translate",
+        description="POST /v1/responses: translate to a chat completion, or native: pass the "
+        "body to the upstream's own /v1/responses (provider types openai, azure, vllm)",
+    )
 
     @field_validator("api_key", mode="before")
     @classmethod

@@ -49,6 +49,17 @@ class Message:
 
 
 @dataclass(slots=True)
+class NativeBody:
+    """A request as the client wrote it for an API that some upstreams serve themselves (the
+    Responses API): a deployment that speaks it gets `body` as is, the others get the chat
+    translation, which had to leave out `untranslated` ((param, why), None if nothing)."""
+
+    api: Literal["responses"]
+    body: dict[str, Any]
+    untranslated: tuple[str, str] | None = None
+
+
+@dataclass(slots=True)
 class ChatRequest:
     """A chat completion request after validation; `params` holds the other OpenAI fields."""
 
@@ -61,6 +72,7 @@ class ChatRequest:
     top_p: float | None = None
     stop: list[str] | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    native: NativeBody | None = None  # the client's own body, for a native deployment
 
     def token_limit(self) -> int | None:
         """The completion token cap, whichever of the two OpenAI fields the client used."""
@@ -146,6 +158,7 @@ class ChatResponse:
     choices: list[Choice]
     usage: Usage | None = None
     extra: dict[str, Any] | None = None  # system_fingerprint, service_tier ...
+    native: dict[str, Any] | None = None  # a native deployment's reply object, as it sent it
 
 
 @dataclass(slots=True)
@@ -169,6 +182,7 @@ class ChatChunk:
     choices: list[ChunkChoice]
     usage: Usage | None = None
     extra: dict[str, Any] | None = None  # system_fingerprint, service_tier ...
+    native: dict[str, Any] | None = None  # a native deployment's stream event, as it sent it
 
 
 ChunkStream = AsyncIterator[ChatChunk]

@@ -86,8 +86,15 @@ def load_json_object(raw: bytes) -> dict[str, object]:
 
 
 async def parse_body(request: Request, model: type[M], limit: int) -> M:
+    return (await parse_body_and_raw(request, model, limit))[0]
+
+
+async def parse_body_and_raw(
+    request: Request, model: type[M], limit: int
+) -> tuple[M, dict[str, object]]:
+    """The validated body and the JSON object it came from (for a route that passes it on)."""
     data = load_json_object(await read_body(request, limit))
     try:
-        return model.model_validate(data)
+        return model.model_validate(data), data
     except ValidationError as exc:
         raise invalid_from_validation(exc) from None

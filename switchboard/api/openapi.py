@@ -273,7 +273,7 @@ OPERATIONS: tuple[Operation, ...] = (
               AnthropicMessage, stream=True, plain=True),
     Operation("post", "/v1/messages/count_tokens", "Anthropic token count (estimate)",
               CountTokensIn, TokenCount, plain=True),
-    Operation("post", "/v1/responses", "OpenAI Responses, translated to chat", ResponsesIn,
+    Operation("post", "/v1/responses", "OpenAI Responses (translated or passed)", ResponsesIn,
               ResponseObject, stream=True, plain=True),
     Operation("post", "/v1/tasks", "Submit a background job", TaskIn, TaskObject, status=202),
     Operation("get", "/v1/tasks", "The key's jobs, newest first", None, TaskList),

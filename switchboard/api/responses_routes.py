@@ -1,5 +1,6 @@
 """The OpenAI Responses API over any catalogue model: `POST /v1/responses` (JSON and SSE),
-translated to a chat completion that runs the same pipeline; `GET`/`DELETE
+translated to a chat completion that runs the same pipeline, or passed through whole to a
+deployment with `responses_api: native` (api/responses_native.py); `GET`/`DELETE
 /v1/responses/{id}` and `previous_response_id` for stored responses, scoped to the key.
 
 The response store is built with the app (the router's lifespan, after the Gateway's):
@@ -18,11 +19,12 @@ from fastapi import APIRouter, FastAPI
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
-from switchboard.api.body import parse_body
+from switchboard.api.body import parse_body_and_raw
 from switchboard.api.deps import caller_key, gateway_of, request_context
 from switchboard.api.disconnect import unless_disconnected
 from switchboard.api.openai_routes import json_response
 from switchboard.api.replies import chat_reply
+from switchboard.api.responses_native import chat_request, input_items, native_events, owned
 from switchboard.api.responses_render import ResponseEvents, new_id, reply_json
 from switchboard.api.responses_wire import ResponsesIn
 from switchboard.api.streaming import EventStreamResponse
@@ -108,37 +110,50 @@ async def response_events(
         await stream.aclose()  # type: ignore[attr-defined]
 
 
+async def previous(store: ResponseStore, owner: str, body: ResponsesIn) -> StoredResponse | None:
+    if body.previous_response_id is None:
+        return None
+    prior = await store.get(owner, body.previous_response_id)
+    if prior is None:
+        raise NotFoundError(
+            f"Previous response with id '{body.previous_response_id}' not found.",
+            param="previous_response_id",
+        )
+    return prior
+
+
 async def create_response(request: Request) -> Response:
     gateway = gateway_of(request)
     key = await caller_key(request, gateway)  # before the body: strangers cost no parsing
-    body = await parse_body(request, ResponsesIn, gateway.settings.max_body_bytes)
-    chat = body.to_domain([])
-    ctx = request_context(request, "responses", chat, key)
+    body, raw = await parse_body_and_raw(request, ResponsesIn, gateway.settings.max_body_bytes)
     store = store_of(request)
-    history: list[Message] = []
-    if body.previous_response_id is not None:
-        prior = await store.get(ctx.owner, body.previous_response_id)
-        if prior is None:
-            raise NotFoundError(
-                f"Previous response with id '{body.previous_response_id}' not found.",
-                param="previous_response_id",
-            )
-        history = prior.history
-        ctx.request = body.to_domain(history)
-    conversation = [*history, *body.input_messages()]
+    prior = await previous(store, owner_of(key), body)
+    history: list[Message] = prior.history if prior is not None else []
+    prior_items = prior.items if prior is not None else []
+    ctx = request_context(request, "responses", chat_request(body, raw, history, prior_items), key)
+    conversation = [*history, *body.input_messages(skip=True)]
 
     async def save(response: dict[str, Any], reply: ChatResponse) -> None:
         turn = [*conversation, *assistant_turn(reply)]
-        await store.put(ctx.owner, StoredResponse(response, turn))
+        items = None
+        if prior_items is not None:
+            items = [*prior_items, *input_items(raw.get("input")), *response.get("output", [])]
+        await store.put(ctx.owner, StoredResponse(response, turn, items))
 
     reply, stream, first = await unless_disconnected(request.receive, chat_reply(gateway, ctx))
     shape = body.echo(new_id("resp"), body.model)
     if reply is not None:
-        response = reply_json(shape, reply)
+        if reply.native is not None:
+            response = owned(reply.native, body, shape["id"])
+        else:
+            response = reply_json(shape, reply)
         if body.store:
             await save(response, reply)
         return json_response(response)
     assert stream is not None
+    if first is not None and first.native is not None:
+        saving = save if body.store else None
+        return EventStreamResponse(native_events(ctx, body, shape["id"], first, stream, saving))
     events = ResponseEvents(shape)
     return EventStreamResponse(
         response_events(ctx, events, first, stream, save if body.store else None)

@@ -3,7 +3,9 @@
 Input items become chat messages (`function_call` items assistant tool calls, their outputs
 tool messages), `instructions` a system message, `text.format` the `response_format`. Built-in
 tools (web search, file search, ...) and features that need OpenAI's own state (`conversation`,
-`background`, prompt templates, item references) are refused with a 400 naming them.
+`background`, prompt templates, item references) are refused with a 400 naming them; with
+`skip`, what has no chat equivalent is left out instead (the body also travels whole, for a
+deployment that passes the Responses API through: api/responses_native.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from switchboard.errors import InvalidRequest, UnsupportedOperation
 _SKIPPED_ITEMS = {"reasoning"}
 _PASSED = ("service_tier", "safety_identifier", "prompt_cache_key", "user")
 _REFUSED = ("background", "conversation", "prompt")
+_STATEFUL = ("background", "conversation")  # need the upstream's state: refused even natively
 
 
 class ResponsesIn(BaseModel):
@@ -90,21 +93,26 @@ class ResponsesIn(BaseModel):
             "user": self.user,
         }
 
-    def input_messages(self) -> list[Message]:
+    def input_messages(self, skip: bool = False) -> list[Message]:
         """This request's own input, without instructions or a previous response's history."""
-        return input_messages(self.input)
+        return input_messages(self.input, skip)
 
-    def to_domain(self, history: list[Message]) -> ChatRequest:
-        """The chat request: instructions, then `history` (a previous response's), then input."""
-        for name in _REFUSED:
+    def to_domain(self, history: list[Message], skip: bool = False) -> ChatRequest:
+        """The chat request: instructions, then `history` (a previous response's), then input;
+        with `skip`, what has no chat equivalent is left out instead of refused."""
+        for name in _STATEFUL if skip else _REFUSED:
             if getattr(self, name) is not None:
                 raise UnsupportedOperation(f"`{name}` is not supported", param=name)
         system = [Message("system", self.instructions)] if self.instructions else []
         params: dict[str, Any] = {k: getattr(self, k) for k in _PASSED if getattr(self, k)}
         if self.tools:
-            params["tools"] = [function_tool(t) for t in self.tools]
+            tools = [t for t in self.tools if not skip or t.get("type") == "function"]
+            if tools:
+                params["tools"] = [function_tool(t) for t in tools]
         if self.tool_choice is not None:
-            params["tool_choice"] = chat_tool_choice(self.tool_choice)
+            choice = skipped(chat_tool_choice, skip, self.tool_choice)
+            if choice is not None:
+                params["tool_choice"] = choice
         if self.parallel_tool_calls is not None:
             params["parallel_tool_calls"] = self.parallel_tool_calls
         if fmt := response_format((self.text or {}).get("format")):
@@ -113,7 +121,7 @@ class ResponsesIn(BaseModel):
             params["reasoning_effort"] = effort
         return ChatRequest(
             model=self.model,
-            messages=[*system, *history, *self.input_messages()],
+            messages=[*system, *history, *self.input_messages(skip)],
             stream=self.stream,
             include_usage=self.stream,
             max_tokens=self.max_output_tokens,
@@ -141,7 +149,17 @@ def content_part(part: Mapping[str, Any], where: str) -> dict[str, Any]:
     raise UnsupportedOperation(f"content part type {kind!r} is not supported", param=where)
 
 
-def message_of(item: Mapping[str, Any], where: str) -> Message:
+def skipped(translate: Any, skip: bool, *args: Any) -> Any:
+    """`translate(*args)`, or None where it is unsupported and `skip` is on."""
+    try:
+        return translate(*args)
+    except UnsupportedOperation:
+        if skip:
+            return None
+        raise
+
+
+def message_of(item: Mapping[str, Any], where: str, skip: bool = False) -> Message:
     role = item.get("role")
     if role not in ("user", "assistant", "system", "developer"):
         raise InvalidRequest(f"unknown role {role!r}", param=where)
@@ -150,7 +168,8 @@ def message_of(item: Mapping[str, Any], where: str) -> Message:
         return Message(role, content)
     if not isinstance(content, list):
         raise InvalidRequest("content must be a string or a list of parts", param=where)
-    parts = [content_part(p, f"{where}.content") for p in content]
+    translated = [skipped(content_part, skip, p, f"{where}.content") for p in content]
+    parts = [p for p in translated if p is not None]
     if role == "user":
         return Message(role, parts)
     if any(p["type"] != "text" for p in parts):
@@ -164,7 +183,7 @@ def tool_output(output: object) -> str:
     return output if isinstance(output, str) else ""
 
 
-def input_messages(value: str | list[dict[str, Any]]) -> list[Message]:
+def input_messages(value: str | list[dict[str, Any]], skip: bool = False) -> list[Message]:
     if isinstance(value, str):
         return [Message("user", value)]
     out: list[Message] = []
@@ -172,7 +191,7 @@ def input_messages(value: str | list[dict[str, Any]]) -> list[Message]:
         where = f"input.{i}"
         kind = item.get("type", "message")
         if kind == "message":
-            out.append(message_of(item, where))
+            out.append(message_of(item, where, skip))
         elif kind == "function_call":
             call = {
                 "id": item.get("call_id"),
@@ -191,7 +210,7 @@ def input_messages(value: str | list[dict[str, Any]]) -> list[Message]:
             if not isinstance(call_id, str):
                 raise InvalidRequest("function_call_output needs a `call_id`", param=where)
             out.append(Message("tool", tool_output(item.get("output")), tool_call_id=call_id))
-        elif kind not in _SKIPPED_ITEMS:
+        elif kind not in _SKIPPED_ITEMS and not skip:
             raise UnsupportedOperation(f"input item type {kind!r} is not supported", param=where)
     return out
 

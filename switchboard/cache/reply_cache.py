@@ -43,12 +43,28 @@ def uncacheable(request: ChatRequest, policy: CacheConfig) -> str | None:
     """Why the policy keeps this request out of the cache (None: it may be cached)."""
     if request.temperature is not None and request.temperature > policy.max_temperature:
         return "temperature"
+    if request.native is not None and request.native.untranslated is not None:
+        return "untranslated"  # its chat translation left part of the request out
     params = request.params
     if not policy.tools and ("tools" in params or "functions" in params):
         return "tools"
     if not policy.response_format and "response_format" in params:
         return "response_format"
     return None
+
+
+def native_models(catalogue: Catalogue) -> set[str]:
+    """Models with a `responses_api: native` deployment, their own or a fallback's or tier's."""
+    by_name = {m.name: m for m in catalogue.models}
+    native = {
+        m.name for m in catalogue.models if any(d.responses_api == "native" for d in m.deployments)
+    }
+    out = set(native)
+    for m in catalogue.models:
+        tiers = [m.router.simple, m.router.moderate, m.router.complex] if m.router else []
+        if any(name in native for name in [*m.fallbacks, *tiers] if name in by_name):
+            out.add(m.name)
+    return out
 
 
 class ReplyCache:
@@ -66,6 +82,7 @@ class ReplyCache:
             if policy is not None and policy.enabled:
                 self._policies[m.name] = policy
         self.models = [m.name for m in catalogue.models]
+        self._native = native_models(catalogue)
         self.store = store
         self.semantic = semantic
         self._on_error = on_error
@@ -85,6 +102,11 @@ class ReplyCache:
 
     def policy_for(self, model: str) -> CacheConfig | None:
         return self._policies.get(model)
+
+    def passes_through(self, request: ChatRequest) -> bool:
+        """A Responses request that a native deployment may answer: its reply is the upstream's
+        own object (its id, its state), which a cache must not hand to another request."""
+        return request.native is not None and request.model in self._native
 
     async def lookup(
         self, scope: str, model: str, keys: RequestKeys, policy: CacheConfig

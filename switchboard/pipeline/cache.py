@@ -47,7 +47,7 @@ class CacheStage:
             return await call_next(ctx)
         facts = ctx.cache if ctx.cache is not None else CacheFacts()
         ctx.cache = facts
-        if uncacheable(request, policy) is not None:
+        if uncacheable(request, policy) is not None or self._cache.passes_through(request):
             facts.outcome = "bypass"
             return await call_next(ctx)
         keys = request_keys(request.model, request)

@@ -18,6 +18,7 @@ class AzureOpenAIAdapter(OpenAIAdapter):
         prefix = f"/openai/deployments/{deployment.model}"
         self.chat_path = f"{prefix}/chat/completions?api-version={version}"
         self.embeddings_path = f"{prefix}/embeddings?api-version={version}"
+        self.responses_path = "/openai/v1/responses"  # the v1 API: no api-version, model in body
 
     def auth_headers(self) -> dict[str, str]:
         return {"api-key": self._secret} if self._secret else {}

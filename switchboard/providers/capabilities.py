@@ -4,8 +4,10 @@
 honour is a 400 naming it and the model, or (when the catalogue sets
 `drop_unsupported_params: true` for the model) it is dropped and its name reported, so the
 response can say so. `native_n` says whether the upstream serves `n` > 1 itself; where it does
-not, the call stage makes n calls (providers/fanout.py). README's feature table is checked
-against this table.
+not, the call stage makes n calls (providers/fanout.py). `native_responses` says whether a
+deployment of the type may set `responses_api: native` (its adapter sends a Responses body to
+the upstream's own /v1/responses); such a deployment takes the client's body as it is, so
+nothing is refused there. README's feature table is checked against this table.
 """
 
 from __future__ import annotations
@@ -72,9 +74,10 @@ CONTENT_PARTS = Param("messages", (), _non_text_parts, "image or audio content p
 class Capabilities:
     native_n: bool  # the upstream answers `n` > 1 in one call
     refuses: tuple[Param, ...] = ()  # what the adapter cannot translate or the model cannot do
+    native_responses: bool = False  # the adapter can pass a Responses body through
 
 
-OPENAI_WIRE = Capabilities(native_n=True)
+OPENAI_WIRE = Capabilities(native_n=True, native_responses=True)
 OPENAI_WIRE_SINGLE = Capabilities(native_n=False)  # OpenAI's wire, but `n` is ignored or refused
 TRANSLATED = Capabilities(
     native_n=False, refuses=(FUNCTIONS, RESPONSE_FORMAT, LOGPROBS, TOP_LOGPROBS, LOGIT_BIAS, AUDIO)
@@ -115,15 +118,39 @@ def refused_param(request: ChatRequest, provider: str) -> Param | None:
     return next((p for p in capabilities(provider).refuses if p.present(request)), None)
 
 
+def serves_natively(request: ChatRequest, deployment: DeploymentConfig) -> bool:
+    """Whether `deployment` gets the client's own body (`request.native`) instead of the chat."""
+    return request.native is not None and deployment.responses_api == "native"
+
+
+def check_native_setting(deployment: DeploymentConfig) -> None:
+    """A ValueError for `responses_api: native` on a provider type that cannot pass it."""
+    if (
+        deployment.responses_api == "native"
+        and not capabilities(deployment.provider).native_responses
+    ):
+        raise ValueError(
+            f"deployment {deployment.id}: responses_api native needs a provider type that "
+            f"serves /v1/responses (openai, azure, vllm), not {deployment.provider!r}"
+        )
+
+
 def fit_request(
     request: ChatRequest, deployment: DeploymentConfig, drop: bool
 ) -> tuple[ChatRequest, tuple[str, ...]]:
     """`request` as `deployment` can serve it and the names of what was dropped; or, with
-    `drop` off, UnsupportedOperation naming the first feature it cannot honour."""
-    refuses = capabilities(deployment.provider).refuses
-    if not refuses:
+    `drop` off, UnsupportedOperation naming the first feature it cannot honour. A native
+    deployment takes the client's body as it is; elsewhere, what the chat translation of that
+    body had to leave out is refused (or, with `drop`, named as dropped)."""
+    if serves_natively(request, deployment):
         return request, ()
     dropped: list[str] = []
+    left_out = request.native.untranslated if request.native is not None else None
+    if left_out is not None:
+        if not drop:
+            raise unsupported_native(request.model, deployment, *left_out)
+        dropped.append(left_out[0])
+    refuses = capabilities(deployment.provider).refuses
     for param in refuses:
         if not param.present(request):
             continue
@@ -132,6 +159,17 @@ def fit_request(
         request = param.drop(request)
         dropped.append(param.name)
     return request, tuple(dropped)
+
+
+def unsupported_native(
+    model: str, deployment: DeploymentConfig, param: str, why: str
+) -> UnsupportedOperation:
+    return UnsupportedOperation(
+        f"{why} on the model `{model}` (deployment `{deployment.id}` translates the Responses "
+        "API to a chat completion; a deployment with `responses_api: native` passes it through)",
+        param=param,
+        code="unsupported_parameter",
+    )
 
 
 def unsupported(model: str, deployment: DeploymentConfig, param: Param) -> UnsupportedOperation:

@@ -19,7 +19,13 @@ from switchboard.domain import (
 )
 from switchboard.errors import ProviderError
 from switchboard.providers.base import SseEvent, UpstreamRequest
+from switchboard.providers.capabilities import serves_natively
 from switchboard.providers.http import HttpProvider
+from switchboard.providers.openai_responses import (
+    ResponsesStreamParser,
+    parse_response,
+    responses_request,
+)
 from switchboard.providers.status import map_status
 from switchboard.providers.transport import HttpTransport, TransportConfig
 
@@ -136,10 +142,12 @@ class OpenAIStreamParser:
 
 
 class OpenAIAdapter:
-    """Translation for the OpenAI chat/embeddings wire format."""
+    """Translation for the OpenAI chat/embeddings wire format; a Responses request goes to
+    `responses_path` as the client wrote it when the deployment says `responses_api: native`."""
 
     chat_path = "/chat/completions"
     embeddings_path = "/embeddings"
+    responses_path = "/responses"
 
     def __init__(self, deployment: DeploymentConfig) -> None:
         self.deployment = deployment
@@ -153,10 +161,17 @@ class OpenAIAdapter:
         return self.deployment.model
 
     def chat_request(self, request: ChatRequest, *, stream: bool) -> UpstreamRequest:
+        if serves_natively(request, self.deployment):
+            model = self.deployment.model  # Azure too: its v1 Responses API names it in the body
+            return responses_request(
+                request, self.responses_path, model, self._headers, stream=stream
+            )
         body = request_body(request, self.upstream_model(), stream=stream)
         return UpstreamRequest(self.chat_path, orjson.dumps(body), self._headers)
 
     def parse_chat(self, body: bytes, request: ChatRequest) -> ChatResponse:
+        if serves_natively(request, self.deployment):
+            return parse_response(body, request)
         data = orjson.loads(body)
         return ChatResponse(
             id=data.get("id", ""),
@@ -167,7 +182,9 @@ class OpenAIAdapter:
             extra=rest(data, _RESPONSE_OWN),
         )
 
-    def stream_parser(self, request: ChatRequest) -> OpenAIStreamParser:
+    def stream_parser(self, request: ChatRequest) -> OpenAIStreamParser | ResponsesStreamParser:
+        if serves_natively(request, self.deployment):
+            return ResponsesStreamParser(request.model, self.error)
         return OpenAIStreamParser(request.model, self.error)
 
     def embed_request(self, request: EmbeddingRequest) -> UpstreamRequest:

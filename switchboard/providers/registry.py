@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from switchboard.config import DeploymentConfig, Settings
 from switchboard.providers.base import Provider
+from switchboard.providers.capabilities import check_native_setting
 
 # Factories are imported lazily so that, say, the local model's torch import costs nothing
 # to a gateway that only proxies to remote providers.
@@ -28,6 +29,7 @@ def build_provider(deployment: DeploymentConfig, settings: Settings) -> Provider
     if target is None:
         known = ", ".join(sorted(FACTORIES))
         raise ValueError(f"unknown provider {deployment.provider!r} (known: {known})")
+    check_native_setting(deployment)
     module_name, _, attr = target.partition(":")
     factory = getattr(importlib.import_module(module_name), attr)
     provider: Provider = factory(deployment, settings)

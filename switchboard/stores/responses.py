@@ -2,8 +2,10 @@
 for `previous_response_id`.
 
 A stored response is the response object as the client received it and the conversation that
-led to it (the history before it, its input and its output, as chat messages, instructions
-left out as the API asks), so a continuation is one read. A response belongs to its owner
+led to it (the history before it, its input and its output, instructions left out as the API
+asks) twice: as chat messages, for a deployment that translates, and as Responses input items,
+for one that passes the API through (None for a response stored before items were kept), so a
+continuation is one read on either kind. A response belongs to its owner
 (`ctx.owner`): the same id under another owner is not found.
 
 Embedded: an in-process LRU (one replica); redis_responses.py holds the store every replica
@@ -25,6 +27,7 @@ from switchboard.domain import Message
 class StoredResponse:
     response: dict[str, Any]  # the Responses object, as rendered
     history: list[Message]  # the conversation up to and including this response's output
+    items: list[dict[str, Any]] | None = None  # the same as Responses input items
 
     @property
     def id(self) -> str:
@@ -32,7 +35,7 @@ class StoredResponse:
 
     def dumps(self) -> bytes:
         history = [m.to_openai() for m in self.history]
-        return orjson.dumps({"response": self.response, "history": history})
+        return orjson.dumps({"response": self.response, "history": history, "items": self.items})
 
     @classmethod
     def loads(cls, raw: bytes | str) -> StoredResponse:
@@ -47,7 +50,7 @@ class StoredResponse:
             )
             for m in data["history"]
         ]
-        return cls(data["response"], history)
+        return cls(data["response"], history, data.get("items"))
 
 
 class ResponseStore(Protocol):

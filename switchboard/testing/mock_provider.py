@@ -1,8 +1,9 @@
 """The mock OpenAI-compatible provider Switchboard ships, for its tests and for users' load tests.
 
-It answers chat completions (plain and streamed), embeddings and the model list in OpenAI's wire
-format, with configurable latency and injected faults (errors, hangs, cut streams), and counts
-what it saw so that tests can assert on what the gateway sent upstream.
+It answers chat completions (plain and streamed), the Responses API (mock_responses.py),
+embeddings and the model list in OpenAI's wire format, with configurable latency and injected
+faults (errors, hangs, cut streams), and counts what it saw so that tests can assert on what the
+gateway sent upstream. mock_server.py runs it as a process.
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ import asyncio
 import hashlib
 import os
 import random
-import signal
-import sys
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from switchboard.testing import mock_responses as responses
 from switchboard.testing import mock_wire as wire
 from switchboard.testing.mock_http import HttpConnection, HttpRequest, HttpServer
 
@@ -49,6 +49,7 @@ class MockStats:
 
     requests: int = 0
     chat_requests: int = 0
+    responses_requests: int = 0
     stream_requests: int = 0
     embedding_requests: int = 0
     errors_injected: int = 0
@@ -107,6 +108,7 @@ class MockProvider:
         self._server = HttpServer(self._handle, wire.error_body)
         self._routes: dict[tuple[str, str], _Route] = {
             ("POST", "/v1/chat/completions"): self._chat,
+            ("POST", "/v1/responses"): self._responses,
             ("POST", "/v1/embeddings"): self._embeddings,
             ("GET", "/v1/models"): lambda r, b, c: c.respond(200, wire.model_list(config.model)),
             ("GET", "/health"): lambda r, b, c: c.respond(200, b'{"status":"ok"}'),
@@ -257,6 +259,26 @@ class MockProvider:
                 self._stats.client_disconnects += 1
             raise
 
+    def _responses(
+        self, request: HttpRequest, body: dict[str, Any], conn: HttpConnection
+    ) -> _Pending:
+        self._stats.responses_requests += 1
+        stream = body.get("stream") is True
+        self._stats.stream_requests += stream
+        prompt = responses.prompt_tokens(body)
+        cap = body.get("max_output_tokens")
+        plan = self._plan(request.headers, cap if isinstance(cap, int) else None, stream)
+        if plan.faulty:
+            return self._fault(plan, conn)
+        model = _model(body, self._config.model)
+        base = responses.base_response(self._new_id("resp"), body, model)
+        use, item_id = responses.usage(prompt, plan.tokens), self._new_id("msg")
+        if stream:
+            return responses.stream(conn, plan, base, item_id, use, self._stats)
+        item = responses.message(item_id, " ".join(wire.words(plan.tokens)))
+        final = responses.finished(base, item, plan.truncated, use)
+        return _answer(conn, plan.ttft_s, wire.dumps(final))
+
     def _embeddings(
         self, request: HttpRequest, body: dict[str, Any], conn: HttpConnection
     ) -> _Pending:
@@ -318,34 +340,3 @@ async def _respond_later(conn: HttpConnection, delay: float, payload: bytes) -> 
 async def _hang() -> None:
     """Never answer; the task ends when the client gives up and the connection drops."""
     await asyncio.get_running_loop().create_future()
-
-
-async def _serve(config: MockConfig, host: str, port: int) -> None:
-    provider = MockProvider(config)
-    bound = await provider.start(host, port)
-    print(f"switchboard mock provider listening on http://{host}:{bound}/v1", file=sys.stderr)
-    stop = asyncio.Event()
-    try:
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    except (NotImplementedError, RuntimeError):
-        pass
-    try:
-        await stop.wait()
-    finally:
-        await provider.stop()
-
-
-def run_mock_provider(config: MockConfig, host: str, port: int) -> None:
-    """Serve until Ctrl-C or SIGTERM; uses uvloop when it is installed."""
-    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
-    try:
-        import uvloop
-
-        loop_factory = uvloop.new_event_loop
-    except ImportError:
-        pass
-    try:
-        with asyncio.Runner(loop_factory=loop_factory) as runner:
-            runner.run(_serve(config, host, port))
-    except KeyboardInterrupt:
-        pass

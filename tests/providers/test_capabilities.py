@@ -9,9 +9,14 @@ from pathlib import Path
 import pytest
 
 from switchboard.config import DeploymentConfig
-from switchboard.domain import ChatRequest, Message
+from switchboard.domain import ChatRequest, Message, NativeBody
 from switchboard.errors import UnsupportedOperation
-from switchboard.providers.capabilities import CAPABILITIES, capabilities, fit_request
+from switchboard.providers.capabilities import (
+    CAPABILITIES,
+    capabilities,
+    check_native_setting,
+    fit_request,
+)
 from switchboard.providers.registry import FACTORIES
 
 README = Path(__file__).parents[2] / "README.md"
@@ -89,3 +94,35 @@ def test_refusal_names_the_first_and_dropping_removes_all() -> None:
 def test_text_format_is_not_json_mode() -> None:
     req = ChatRequest("pub", [Message("user", "hi")], params={"response_format": {"type": "text"}})
     assert fit_request(req, dep("anthropic"), drop=False) == (req, ())
+
+
+def responses_request(untranslated: tuple[str, str] | None) -> ChatRequest:
+    body = {"model": "pub", "input": "hi", "tools": [{"type": "web_search"}]}
+    native = NativeBody("responses", body, untranslated)
+    return ChatRequest("pub", [Message("user", "hi")], native=native)
+
+
+def test_a_native_deployment_takes_the_body_and_others_refuse_what_it_needs() -> None:
+    left_out = ("tools", "tool type 'web_search' is a built-in OpenAI tool")
+    req = responses_request(left_out)
+    native = DeploymentConfig(provider="vllm", model="m", responses_api="native")
+    assert fit_request(req, native, drop=False) == (req, ())
+    for provider in ("openai", "anthropic", "local"):  # translate, the default
+        with pytest.raises(UnsupportedOperation) as caught:
+            fit_request(req, dep(provider), drop=False)
+        assert caught.value.param == "tools" and "responses_api: native" in caught.value.message
+    assert fit_request(req, dep("openai"), drop=True) == (req, ("tools",))
+    plain = responses_request(None)  # nothing left out: any deployment serves the translation
+    assert fit_request(plain, dep("anthropic"), drop=False) == (plain, ())
+
+
+def test_native_is_only_for_provider_types_that_speak_it() -> None:
+    speak = {p for p, caps in CAPABILITIES.items() if caps.native_responses}
+    assert speak == {"openai", "azure", "vllm"}
+    for provider in FACTORIES:
+        deployment = DeploymentConfig(provider=provider, model="m", responses_api="native")
+        if provider in speak:
+            check_native_setting(deployment)
+        else:
+            with pytest.raises(ValueError, match="responses_api native"):
+                check_native_setting(deployment)
