@@ -5,6 +5,7 @@ Run from the repository root (loads the shipped MiniLM; about half a minute on 2
     python -m bench.cache_eval                 # the sweep, per-kind false hits, guard cost
     python -m bench.cache_eval --json out.json
     python -m bench.cache_eval --embedder static   # the token table distilled from MiniLM
+    python -m bench.cache_eval --embedder minilm-transformers  # MiniLM's previous forward pass
 
 The labeled pairs (bench/data/cache_pairs_*.tsv, written for this project; bench/cache_pairs.py
 says which may tune what): true paraphrases, and hard negatives that differ by negation, a
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from bench.cache_pairs import Pair, load_test, load_tuning
+from bench.minilm_reference import ReferenceEmbedder
 from switchboard.cache.entry import CachedReply
 from switchboard.cache.guard import differs
 from switchboard.cache.keys import RequestKeys, request_keys
@@ -238,12 +240,15 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     if args.embedder == "static":
         embedder = StaticEmbedder()  # its similarities run lower: sweep from 0.60
         THRESHOLDS[:0] = [round(0.60 + 0.01 * i, 2) for i in range(20)]
+    elif args.embedder == "minilm-transformers":
+        embedder = ReferenceEmbedder()
     else:
-        local = LocalEmbedder()
+        precision = args.embedder.removeprefix("minilm").removeprefix("-") or "auto"
+        local = LocalEmbedder(precision=precision)
         local.start_loading()
         await local.ready()
         embedder = local
-    result["embedder"] = embedder.name
+    result["embedder"] = f"{embedder.name} ({args.embedder})"
     texts = [p.b[-1].text() for p in (test or tuning)[:100]]
     result["embed_us_per_text"] = await embed_cost(embedder, texts)
     scored_tuning = await score(tuning, embedder)
@@ -281,7 +286,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write the results here too")
-    parser.add_argument("--embedder", choices=["minilm", "static"], default="minilm")
+    parser.add_argument(
+        "--embedder",
+        choices=["minilm", "minilm-bf16", "minilm-fp32", "minilm-transformers", "static"],
+        default="minilm",
+        help="minilm: the shipped default (precision auto); minilm-transformers: the reference",
+    )
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     args = parser.parse_args()

@@ -5,6 +5,7 @@ Run from the repository root (Linux, wrk and taskset; loads MiniLM in the gatewa
 
     python -m bench.cache_latency
     python -m bench.cache_latency --quick --json bench/results/cache_latency.json
+    python -m bench.cache_latency --no-wrk --embedder-precision fp32   # no wrk: sequential only
 
 The gateway (one core) serves three models over the shipped mock upstream: `plain` (no cache),
 `exact` (exact layer) and `semantic` (exact + semantic). Its own overhead is the
@@ -187,12 +188,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer requests, 2 s wrk runs")
     parser.add_argument("--json", help="write the results here too")
+    parser.add_argument(
+        "--embedder-precision",
+        choices=["auto", "bf16", "fp32"],
+        help="the gateway's SWITCHBOARD_EMBEDDER_PRECISION (default: its own default)",
+    )
+    parser.add_argument(
+        "--no-wrk", action="store_true", help="one request at a time only (no c=16 wrk runs)"
+    )
     args = parser.parse_args()
     count, seconds, repeat = (100, 2, 1) if args.quick else (300, 5, 3)
     layout = pick_layout()
     with tempfile.TemporaryDirectory(prefix="sb-cache-") as name, Fleet() as fleet:
         tmp = Path(name)
         launcher = Launcher(fleet, layout, tmp, None)
+        if args.embedder_precision:
+            launcher.env["SWITCHBOARD_EMBEDDER_PRECISION"] = args.embedder_precision
         mock = launcher.mock(16)
         config = _catalogue(tmp, mock.port)
         port = free_port()
@@ -202,8 +213,10 @@ def main() -> None:
         fleet.start(server).wait_ready(PATH, _body("plain", "ready?"), 60)
         Client(port).post(_body("semantic", "warm the embedder up"))
         result = {"sequential": _sequential(port, server.pid, count)}
-        result["c16"] = _throughput(server, tmp, layout.load_cpu, seconds, repeat)
+        if not args.no_wrk:
+            result["c16"] = _throughput(server, tmp, layout.load_cpu, seconds, repeat)
         result["load_average"] = os.getloadavg()
+        result["embedder_precision"] = args.embedder_precision or "default"
     print("one request at a time (ms):")
     for label, row in result["sequential"].items():
         cpu = row.get("gateway_cpu_ms_per_req")
@@ -212,6 +225,11 @@ def main() -> None:
             f"gateway p50 {row['gateway_p50_ms']:7.3f}  (n={row['n']})"
             + (f"  CPU {cpu:.3f} ms/req" if cpu is not None else "")
         )
+    print(f"load average: {result['load_average']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    if args.no_wrk:
+        return
     print(f"c={LEVEL}:")
     for label, row in result["c16"].items():
         print(
@@ -225,8 +243,6 @@ def main() -> None:
         f"hit/miss req/s: {hit['rps'] / max(miss['rps'], 1):.2f}x; "
         f"hit/plain: {hit['rps'] / max(plain['rps'], 1):.2f}x"
     )
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

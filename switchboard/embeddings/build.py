@@ -38,7 +38,9 @@ def build_embedder(
     """
     inner: Embedder
     if settings.embedder == LOCAL:
-        inner = LocalEmbedder(threads=settings.embedder_threads or None)
+        inner = LocalEmbedder(
+            threads=settings.embedder_threads or None, precision=settings.embedder_precision
+        )
     elif settings.embedder == STATIC:
         inner = StaticEmbedder()
     elif catalogue.find(settings.embedder) is None:

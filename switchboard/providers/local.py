@@ -230,7 +230,10 @@ class LocalModelProvider:
 
     def embedder(self) -> LocalEmbedder:
         if self._embedder is None:
-            self._embedder = LocalEmbedder(threads=self.settings.embedder_threads or None)
+            self._embedder = LocalEmbedder(
+                threads=self.settings.embedder_threads or None,
+                precision=self.settings.embedder_precision,
+            )
             self._owns_embedder = True
         return self._embedder
 
