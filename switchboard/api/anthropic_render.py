@@ -164,6 +164,10 @@ class MessageEvents:
             if self._open is None or self._open[0] != "thinking":
                 out.extend(self._begin(("thinking", self._index + 1), thinking_block("")))
             out.append(self._delta({"type": "thinking_delta", "thinking": thinking}))
+        blocks = (choice.delta_extra or {}).get("thinking_blocks")
+        for block in blocks if isinstance(blocks, list) else ():
+            if isinstance(block, dict):
+                out.extend(self._thinking_block(block))
         refusal = (choice.delta_extra or {}).get("refusal")
         refusal = refusal if isinstance(refusal, str) else None
         self.refused = self.refused or bool(refusal)
@@ -178,6 +182,23 @@ class MessageEvents:
         if choice.finish_reason:
             self.finish_reason = choice.finish_reason
         return out
+
+    def _thinking_block(self, block: dict[str, Any]) -> list[bytes]:
+        """A whole block from an Anthropic-shaped upstream, sent once signed: its signature
+        ends the thinking streamed as text; one not streamed as text (redacted thinking)
+        is a block of its own, whole at its start."""
+        out: list[bytes] = []
+        if block.get("type") == "thinking":
+            if self._open is None or self._open[0] != "thinking":
+                out.extend(self._begin(("thinking", self._index + 1), thinking_block("")))
+                text = str(block.get("thinking") or "")
+                out.append(self._delta({"type": "thinking_delta", "thinking": text}))
+            if block.get("signature"):
+                out.append(
+                    self._delta({"type": "signature_delta", "signature": block["signature"]})
+                )
+            return out
+        return self._begin(("block", self._index + 1), block)
 
     def _tool_delta(self, call: dict[str, Any]) -> list[bytes]:
         out: list[bytes] = []
