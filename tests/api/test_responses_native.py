@@ -66,6 +66,10 @@ def gw(
         {"name": "odd", "deployments": [odd]},
         failover_model(mock_upstream, "nf-error", {"x-mock-error-status": "503"}),
         failover_model(mock_upstream, "nf-cut", {"x-mock-cut-after": "0"}),
+        {"name": "mixed", "strategy": "priority", "deployments": [
+            native(mock_upstream.url, "mixed-native", headers={"x-mock-error-status": "503"}),
+            {**native(mock_upstream.url, "mixed-translating", priority=1),
+             "responses_api": "translate"}]},
         {"name": "refuses", "deployments": [native(mock_upstream.url, "refuses-a",
                                                    headers={"x-mock-error-status": "400"})]},
     ]  # fmt: skip
@@ -268,3 +272,23 @@ def test_passed_through_replies_are_not_cached(
     c.responses.create(model="mock", input="cache me too")
     with pytest.raises(openai.BadRequestError):
         c.responses.create(model="mock", input="cache me too", tools=[{"type": "web_search"}])
+
+
+def test_failover_from_a_native_to_a_translating_deployment(
+    gw: GatewayServer, mock_upstream: MockUpstream
+) -> None:
+    c = client(gw)
+    raw = c.responses.with_raw_response.create(model="mixed", input="hi")
+    assert raw.headers["x-switchboard-deployment"] == "mixed-translating"
+    resp = raw.parse()
+    assert resp.id.startswith("resp_") and len(resp.output_text.split()) == 8  # rendered by us
+    assert mock_upstream.last_request()["path"] == "/v1/chat/completions"
+    events = list(c.responses.create(model="mixed", input="hi", stream=True))
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    assert events[0].type == "response.created" and events[-1].type == "response.completed"
+    # and back: a translated response continues on a native deployment, its turns as items
+    c.responses.create(model="native", previous_response_id=resp.id, input="More?")
+    sent = mock_upstream.last_request()["body"]
+    assert sent["input"][0] == {"type": "message", "role": "user", "content": "hi"}
+    assert sent["input"][1]["content"][0]["text"] == resp.output_text
+    assert "id" not in sent["input"][1] and sent["input"][2]["content"] == "More?"

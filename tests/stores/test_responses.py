@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 
+import orjson
 import pytest
 from redis.asyncio import Redis
 
@@ -53,6 +54,24 @@ async def test_round_trip_keeps_the_whole_history(store: ResponseStore) -> None:
     found = await store.get(OWNER, "resp_1")
     assert found is not None and found.response == stored("resp_1").response
     assert found.history == stored("resp_1").history
+
+
+async def test_round_trip_keeps_the_items(store: ResponseStore) -> None:
+    """The conversation as Responses items too (a native deployment's input), and a response
+    stored before items were kept reads back with none (it continues translated)."""
+    items = [
+        {"type": "message", "role": "user", "content": "hi"},
+        {"type": "web_search_call", "id": "ws_1", "status": "completed", "action": {"q": "x"}},
+        {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "gAAA"},
+    ]
+    with_items = stored("resp_i")
+    with_items.items = items
+    await store.put(OWNER, with_items)
+    found = await store.get(OWNER, "resp_i")
+    assert found is not None and found.items == items
+    legacy = orjson.loads(stored("resp_l").dumps())
+    del legacy["items"]
+    assert StoredResponse.loads(orjson.dumps(legacy)).items is None
 
 
 async def test_responses_belong_to_their_owner(store: ResponseStore) -> None:
