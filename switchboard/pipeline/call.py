@@ -1,8 +1,10 @@
 """Call stage: try the plan's deployments in order, retrying with backoff, until one answers.
 
 Only retryable provider errors (429, 5xx, timeouts, connection failures) move on to the next
-deployment; an upstream 4xx is the client's and returns at once. A stream fails over only until
-its first token: the chunks before it are held back, so the client sees one clean stream.
+deployment; an upstream 4xx is the client's and returns at once. A Responses request that only a
+native deployment can serve whole skips the plan's translating deployments when it has one. A
+stream fails over only until its first token: the chunks before it are held back, so the client
+sees one clean stream.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from switchboard.domain import (
 from switchboard.errors import NoHealthyDeployment, ProviderError, UpstreamTimeout
 from switchboard.pipeline.context import RequestContext
 from switchboard.pipeline.stage import Next
-from switchboard.providers.capabilities import capabilities, fit_request
+from switchboard.providers.capabilities import capabilities, fit_request, serves_natively
 from switchboard.providers.fanout import fan_out_chat, fan_out_stream
 from switchboard.routing.health import DeploymentHealth
 from switchboard.routing.plan import Candidate
@@ -108,9 +110,10 @@ class CallStage:
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Reply:
         errors: list[ProviderError] = []
         round_no = 0
+        native_only = _native_only(ctx)
         while True:
             for cand in ctx.plan:
-                if not cand.health.breaker.allow():
+                if not cand.health.breaker.allow() or (native_only and not _whole(ctx, cand)):
                     continue
                 try:
                     return await self._attempt(ctx, cand)
@@ -187,6 +190,24 @@ class CallStage:
             raise
         finally:
             ctx.upstream_seconds += time.perf_counter() - t0
+
+
+def _whole(ctx: RequestContext, cand: Candidate) -> bool:
+    """Whether `cand` serves the request with nothing left out (natively, or dropping)."""
+    request = ctx.request
+    assert isinstance(request, ChatRequest)
+    return serves_natively(request, cand.deployment) or cand.drop_unsupported
+
+
+def _native_only(ctx: RequestContext) -> bool:
+    """A Responses request whose chat translation left something out, and a plan with a native
+    deployment: the translating ones would refuse it (400), so a failover skips them."""
+    request = ctx.request
+    if not isinstance(request, ChatRequest) or request.native is None:
+        return False
+    if request.native.untranslated is None:
+        return False
+    return any(serves_natively(request, c.deployment) for c in ctx.plan)
 
 
 def _fanned_out(cand: Candidate, request: ChatRequest) -> int:

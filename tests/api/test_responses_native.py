@@ -70,6 +70,9 @@ def gw(
             native(mock_upstream.url, "mixed-native", headers={"x-mock-error-status": "503"}),
             {**native(mock_upstream.url, "mixed-translating", priority=1),
              "responses_api": "translate"}]},
+        {"name": "translating-first", "strategy": "priority", "deployments": [
+            {**native(mock_upstream.url, "tf-translating"), "responses_api": "translate"},
+            native(mock_upstream.url, "tf-native", priority=1)]},
         {"name": "refuses", "deployments": [native(mock_upstream.url, "refuses-a",
                                                    headers={"x-mock-error-status": "400"})]},
     ]  # fmt: skip
@@ -292,3 +295,19 @@ def test_failover_from_a_native_to_a_translating_deployment(
     assert sent["input"][0] == {"type": "message", "role": "user", "content": "hi"}
     assert sent["input"][1]["content"][0]["text"] == resp.output_text
     assert "id" not in sent["input"][1] and sent["input"][2]["content"] == "More?"
+
+
+def test_what_only_a_native_deployment_serves_skips_the_translating_ones(
+    gw: GatewayServer, mock_upstream: MockUpstream
+) -> None:
+    c = client(gw)
+    search = [{"type": "web_search"}]
+    raw = c.responses.with_raw_response.create(model="translating-first", input="hi", tools=search)
+    assert raw.headers["x-switchboard-deployment"] == "tf-native"
+    assert mock_upstream.last_request()["body"]["tools"] == search
+    plain = c.responses.with_raw_response.create(model="translating-first", input="hi")
+    assert plain.headers["x-switchboard-deployment"] == "tf-translating"  # the plan's order
+    # the native deployment fails: its error, not a 400 from the translating one
+    with pytest.raises(openai.APIStatusError) as failed:
+        c.responses.create(model="mixed", input="hi", tools=search)
+    assert failed.value.status_code >= 500
