@@ -11,7 +11,16 @@ import time
 from typing import Any
 
 from switchboard.api.render import sse
-from switchboard.api.responses_parts import refusal_part, service_tier, text_annotations, text_part
+from switchboard.api.responses_parts import (
+    call_item,
+    message_item,
+    reasoning_item,
+    refusal_part,
+    service_tier,
+    text_annotations,
+    text_logprobs,
+    text_part,
+)
 from switchboard.domain import ChatChunk, ChatResponse, Choice, ChunkChoice, Usage
 from switchboard.errors import SwitchboardError
 from switchboard.pipeline.context import new_request_id
@@ -36,44 +45,6 @@ def usage_json(usage: Usage | None) -> dict[str, Any] | None:
     }
 
 
-def message_item(
-    item_id: str,
-    text: str | None,
-    status: str = "completed",
-    refusal: str | None = None,
-    notes: list[Any] | None = None,
-) -> dict[str, Any]:
-    content = [] if text is None else [text_part(text, notes)]
-    if refusal is not None:
-        content.append(refusal_part(refusal))
-    return {
-        "type": "message",
-        "id": item_id,
-        "status": status,
-        "role": "assistant",
-        "content": content,
-    }
-
-
-def call_item(
-    item_id: str, call: dict[str, Any], arguments: str, status: str = "completed"
-) -> dict[str, Any]:
-    return {
-        "type": "function_call",
-        "id": item_id,
-        "call_id": call.get("id") or "",
-        "name": (call.get("function") or {}).get("name") or "",
-        "arguments": arguments,
-        "status": status,
-    }
-
-
-def reasoning_item(item_id: str, text: str, status: str = "completed") -> dict[str, Any]:
-    """An upstream's `reasoning_content` as a reasoning item (its text, no summary)."""
-    content = [{"type": "reasoning_text", "text": text}]
-    return {"type": "reasoning", "id": item_id, "summary": [], "content": content, "status": status}
-
-
 def output_items(choice: Choice | None) -> list[dict[str, Any]]:
     if choice is None:
         return []
@@ -86,7 +57,9 @@ def output_items(choice: Choice | None) -> list[dict[str, Any]]:
     if choice.content or refusal:
         notes = text_annotations(choice.message_extra)
         text = choice.content or ("" if notes else None)
-        items.append(message_item(new_id("msg"), text, refusal=refusal, notes=notes))
+        logprobs = text_logprobs(choice.extra)
+        item = message_item(new_id("msg"), text, refusal=refusal, notes=notes, logprobs=logprobs)
+        items.append(item)
     for call in choice.tool_calls or ():
         arguments = (call.get("function") or {}).get("arguments") or ""
         items.append(call_item(new_id("fc"), call, arguments))
@@ -179,7 +152,7 @@ class ResponseEvents:
         if isinstance(reasoning, str) and reasoning:
             out.extend(self._reasoning(reasoning))
         if choice.content:
-            out.extend(self._part("output_text", choice.content))
+            out.extend(self._part("output_text", choice.content, text_logprobs(choice.extra)))
         refusal = (choice.delta_extra or {}).get("refusal")
         if isinstance(refusal, str) and refusal:
             out.extend(self._part("refusal", refusal))
@@ -191,7 +164,7 @@ class ResponseEvents:
             self.finish_reason = choice.finish_reason
         return out
 
-    def _part(self, kind: str, delta: str) -> list[bytes]:
+    def _part(self, kind: str, delta: str, logprobs: list[Any] | None = None) -> list[bytes]:
         """A delta of the message's text (`output_text`) or refusal (`refusal`) part."""
         out: list[bytes] = []
         if self._open is None or self._open["type"] != "message":
@@ -210,10 +183,11 @@ class ResponseEvents:
         if not delta:
             return out
         content[index][_PART_FIELD[kind]] += delta
-        logprobs: dict[str, Any] = {"logprobs": []} if kind == "output_text" else {}
-        out.append(
-            self._item_event(f"response.{kind}.delta", content_index=index, delta=delta, **logprobs)
-        )
+        fields: dict[str, Any] = {"content_index": index, "delta": delta}
+        if kind == "output_text":
+            content[index]["logprobs"].extend(logprobs or ())
+            fields["logprobs"] = logprobs or []
+        out.append(self._item_event(f"response.{kind}.delta", **fields))
         return out
 
     def _annotation(self, note: Any) -> list[bytes]:
@@ -268,7 +242,9 @@ class ResponseEvents:
         if item["type"] == "message":
             for index, part in enumerate(item["content"]):
                 kind, field = part["type"], _PART_FIELD[part["type"]]
-                done = {field: part[field], **({"logprobs": []} if kind == "output_text" else {})}
+                done = {field: part[field]}
+                if kind == "output_text":
+                    done["logprobs"] = part["logprobs"]
                 out.append(self._item_event(f"response.{kind}.done", content_index=index, **done))
                 out.append(
                     self._item_event("response.content_part.done", content_index=index, part=part)

@@ -23,6 +23,7 @@ from switchboard.errors import InvalidRequest, UnsupportedOperation
 _SKIPPED_ITEMS = {"reasoning"}
 _PASSED = ("service_tier", "safety_identifier", "prompt_cache_key", "user")
 _REFUSED = ("background", "conversation", "prompt")
+LOGPROBS = "message.output_text.logprobs"  # the `include` that asks for the text's logprobs
 _STATEFUL = ("background", "conversation")  # need the upstream's state: refused even natively
 
 
@@ -46,6 +47,8 @@ class ResponsesIn(BaseModel):
     metadata: dict[str, str] | None = None
     text: dict[str, Any] | None = None
     reasoning: dict[str, Any] | None = None
+    include: list[str] | None = None
+    top_logprobs: StrictInt | None = Field(None, ge=0, le=20)
     user: str | None = None
     service_tier: str | None = None
     safety_identifier: str | None = None
@@ -119,6 +122,10 @@ class ResponsesIn(BaseModel):
             params["response_format"] = fmt
         if isinstance(effort := (self.reasoning or {}).get("effort"), str):
             params["reasoning_effort"] = effort
+        if LOGPROBS in (self.include or ()):
+            params["logprobs"] = True
+            if self.top_logprobs is not None:
+                params["top_logprobs"] = self.top_logprobs
         return ChatRequest(
             model=self.model,
             messages=[*system, *history, *self.input_messages(skip)],

@@ -162,12 +162,22 @@ def respond(url: str, scenario: str, **kw: Any) -> Any:
     )
 
 
-def test_responses_plain(gw: Any) -> None:
-    reply = respond(gw.url, "everything")
+def plain(value: Any) -> dict[str, Any]:
+    """litellm gives some Responses logprobs as models, some as dicts."""
+    return value if isinstance(value, dict) else value.model_dump()  # type: ignore[no-any-return]
+
+
+LOGPROBS = {"include": ["message.output_text.logprobs"], "top_logprobs": 1}
+
+
+def test_responses_plain(gw: Any, upstream: ClientsUpstream) -> None:
+    reply = respond(gw.url, "everything", **LOGPROBS)
+    assert upstream.received[-1]["logprobs"] is True and upstream.received[-1]["top_logprobs"] == 1
     reasoning, message = reply.output
     assert reasoning.content[0].text == EVERYTHING["message"]["reasoning_content"]
     [text] = message.content
     assert text.text == "Hi" and [dict(a) for a in text.annotations] == [CITATION]
+    assert [plain(lp) for lp in text.logprobs] == EVERYTHING["logprobs"]["content"]
     assert reply.service_tier == "default"
     assert reply.usage.input_tokens_details.cached_tokens == 8
     assert reply.usage.output_tokens_details.reasoning_tokens == 3
@@ -180,14 +190,18 @@ def test_responses_plain(gw: Any) -> None:
 
 
 def test_responses_streamed(gw: Any) -> None:
-    events = list(respond(gw.url, "everything", stream=True))
+    events = list(respond(gw.url, "everything", stream=True, **LOGPROBS))
     kinds = [e.type for e in events]
     assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
     reasoning = "".join(e.delta for e in events if e.type == "response.reasoning_text.delta")
     assert reasoning == EVERYTHING["message"]["reasoning_content"]
     added = [e for e in events if e.type == "response.output_text.annotation.added"]
     assert [dict(e.annotation) for e in added] == [{"type": "url_citation", "url": CITATION["url"]}]
+    deltas = [e for e in events if e.type == "response.output_text.delta"]
+    assert [plain(lp) for e in deltas for lp in e.logprobs] == EVERYTHING["logprobs"]["content"]
     final = events[-1].response
+    [text] = plain(final.output[1])["content"]
+    assert [plain(lp) for lp in text["logprobs"]] == EVERYTHING["logprobs"]["content"]
     assert final.service_tier == "default"
     assert final.usage.input_tokens_details.cached_tokens == 8
     assert final.usage.output_tokens_details.reasoning_tokens == 3

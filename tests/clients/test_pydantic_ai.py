@@ -14,7 +14,11 @@ import pytest
 from pydantic import BaseModel
 from pydantic_ai import Agent, NativeOutput, ToolOutput
 from pydantic_ai.messages import ModelMessage, TextPart, ThinkingPart, ToolCallPart
-from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
+from pydantic_ai.models.openai import (
+    OpenAIChatModel,
+    OpenAIResponsesModel,
+    OpenAIResponsesModelSettings,
+)
 from pydantic_ai.providers.openai import OpenAIProvider
 
 from switchboard.testing.harness import GatewayServer
@@ -109,15 +113,18 @@ def test_chat_structured(urls: tuple[str, str], upstream: ClientsUpstream, nativ
     assert upstream.received[-1][kind]
 
 
-def test_responses_plain(gw: GatewayServer) -> None:
-    run = Agent(responses_model(gw.url)).run_sync("everything")
+def test_responses_plain(gw: GatewayServer, upstream: ClientsUpstream) -> None:
+    settings = OpenAIResponsesModelSettings(openai_logprobs=True, openai_top_logprobs=1)
+    run = Agent(responses_model(gw.url), model_settings=settings).run_sync("everything")
+    assert upstream.received[-1]["logprobs"] is True and upstream.received[-1]["top_logprobs"] == 1
     thinking, text = run.all_messages()[-1].parts
     assert isinstance(thinking, ThinkingPart)  # reasoning text, no summary: its raw content
     assert thinking.provider_details == {"raw_content": [THOUGHT]}
     assert isinstance(text, TextPart) and text.content == "Hi"
     [note] = EVERYTHING["message"]["annotations"]
     assert text.provider_details == {
-        "citations": [{"type": "url_citation", **note["url_citation"]}]
+        "citations": [{"type": "url_citation", **note["url_citation"]}],
+        "logprobs": EVERYTHING["logprobs"]["content"],
     }
     message = run.all_messages()[-1]
     assert message.provider_details["service_tier"] == "default"
