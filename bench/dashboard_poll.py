@@ -2,6 +2,7 @@
 
     python -m bench.dashboard_poll              # ~40 s; prints a table, exit 1 over the target
     python -m bench.dashboard_poll --json bench/results/dashboard_poll.json
+    python -m bench.dashboard_poll --redis redis://127.0.0.1:6379/0   # the cluster-wide summary
 
 A real `switchboard serve` (master key, SQLite key store) in front of the mock provider, with
 steady chat traffic (`--rps`, from a thread here) so that every window the summary reads is
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -91,6 +93,9 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     mock = mock_provider_process(tokens=16, log=tmp / "mock.log")
     mock.start()
     env = {"SWITCHBOARD_MASTER_KEY": MASTER, "SWITCHBOARD_DATABASE_URL": f"sqlite:///{tmp}/k.db"}
+    if args.redis:  # the live stats merged over every replica through Redis (scope cluster)
+        env |= {"SWITCHBOARD_REDIS_URL": args.redis,
+                "SWITCHBOARD_REDIS_PREFIX": f"sbbench:{uuid.uuid4().hex}:"}  # fmt: skip
     gateway = gateway_process(_catalogue(tmp / "catalogue.yaml", mock.base_url), env, tmp / "g.log")
     stop = threading.Event()
     try:
@@ -131,6 +136,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     )
     return {
         "rps": args.rps,
+        "redis": bool(args.redis),
         "baseline_core_fraction": base_rate,
         **results,
         "core_fraction": per_second_ms / 1000,
@@ -145,6 +151,7 @@ def main() -> int:
     parser.add_argument("--warm-s", type=float, default=12.0)
     parser.add_argument("--baseline-s", type=float, default=8.0)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--redis", help="a Redis URL: measure the cluster-wide summary")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sb-dashboard-bench-") as tmp:
         out = run(args, Path(tmp))

@@ -18,6 +18,7 @@ from switchboard.embeddings.cached import CachedEmbedder
 from switchboard.observability.events import EventBus
 from switchboard.observability.genai_metrics import GenAiMetrics, latest_experimental
 from switchboard.observability.live import LiveStats
+from switchboard.observability.live_share import LiveShare
 from switchboard.observability.metrics import Metrics
 from switchboard.observability.slo import SloTracker, objectives_of
 from switchboard.observability.slo_share import RedisShare, SloBoard
@@ -240,6 +241,7 @@ class Gateway:
     tracing: Tracing | None = None  # OpenTelemetry spans; None: tracing is off
     embedder: CachedEmbedder | None = None  # cache/RAG embeddings (Settings.embedder), L3-cached
     rag: RagHolder | None = None  # documents and retrieval, built on first use
+    live_share: LiveShare | None = None  # the dashboard's live stats of every replica (Redis)
 
     @classmethod
     def build(cls, settings: Settings, tracer_provider: TracerProvider | None = None) -> Gateway:
@@ -323,6 +325,9 @@ class Gateway:
         if gateway.jobs is not None:
             gateway.jobs.bind(gateway)
         gateway.rag = RagHolder(settings, embedder, gateway.jobs, backbone)
+        if backbone is not None:
+            in_flight = lambda: sum(h.in_flight for h in board.all())  # noqa: E731
+            gateway.live_share = LiveShare(live, backbone, in_flight)
         return gateway
 
     @property
@@ -339,6 +344,8 @@ class Gateway:
             self.usage.start()
         if self.slo is not None:
             self.slo.start()
+        if self.live_share is not None:
+            self.live_share.start()
         if self.jobs is not None:
             await self.jobs.start()  # after the keys' migration: the same chain of revisions
         if self.cache is not None and self.embedder is not None:
@@ -358,6 +365,8 @@ class Gateway:
             await self.usage.aclose()
         if self.slo is not None:
             await self.slo.aclose()
+        if self.live_share is not None:
+            await self.live_share.aclose()
         await asyncio.gather(*(p.aclose() for p in self.providers.values()), return_exceptions=True)
         if self.limits is not None:
             await self.limits.aclose()

@@ -132,25 +132,33 @@ async def dashboard_summary(
     now = time.time()
     body = {
         "object": "dashboard.summary",
-        "scope": "replica",  # this process's traffic: behind a balancer, one replica's view
+        "scope": "replica",  # this process's traffic (no Redis, or Redis away)
         "replica": f"{socket.gethostname()}:{os.getpid()}",
+        "replicas": 1,
         "now": int(now),
         "window_s": window,
         "uptime_s": round(now - live.started_at, 3),
-        "requests_total": live.requests_total,
-        "active_requests": sum(h.in_flight for h in gateway.board.all()),
         "keys_enabled": gateway.keys is not None,
         "admin_api": gateway.settings.master_key is not None,
-        "series": live.series(since, window, history),
-        "current": live.summary(int(now) - 1, window),
         "deployments": _deployments(gateway),
         "models": [
             {"name": m.name, "default": m.name == gateway.default_model}
             for m in gateway.catalogue.models
         ],
-        "spend_by_model": {k: round(v, 9) for k, v in sorted(live.cost_by_model.items())},
         "slo": slo_targets(gateway),
     }
+    shared = gateway.live_share
+    cluster = await shared.view(since, window, history) if shared is not None else None
+    if cluster is not None:  # every replica's seconds, merged (Redis)
+        body |= {"scope": "cluster", **cluster}
+    else:
+        body |= {
+            "requests_total": live.requests_total,
+            "active_requests": sum(h.in_flight for h in gateway.board.all()),
+            "series": live.series(since, window, history),
+            "current": live.summary(int(now) - 1, window),
+            "spend_by_model": {k: round(v, 9) for k, v in sorted(live.cost_by_model.items())},
+        }
     response = json_response(body)
     response.headers["Cache-Control"] = "no-store"
     return response

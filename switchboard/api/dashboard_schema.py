@@ -60,8 +60,9 @@ class SloTargets(_Open):
 
 class DashboardSummary(_Open):
     object: str
-    scope: str  # "replica": the numbers are this process's
+    scope: str  # "cluster": every replica's traffic (Redis); "replica": this process's
     replica: str  # host:pid of the replica that answered
+    replicas: int  # replicas whose traffic the numbers cover
     now: int
     window_s: int
     uptime_s: float

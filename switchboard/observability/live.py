@@ -75,6 +75,28 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 6) if whole else None
 
 
+def summarize(secs: list[Second], end: int, window_s: int) -> dict[str, Any]:
+    """Rates and percentiles over the window ending at second `end`, from its seconds."""
+    requests = sum(s.requests for s in secs)
+    lookups = sum(s.cache_lookups for s in secs)
+    return {
+        "t": end,
+        "rps": round(requests / window_s, 4),
+        "error_rate": _rate(sum(s.errors for s in secs), requests),
+        "refused_rate": _rate(sum(s.refused for s in secs), requests),
+        "cache_hit_rate": _rate(sum(s.cache_hits for s in secs), lookups),
+        "cost_usd": round(sum(s.cost_usd for s in secs), 9),
+        "latency_ms": quantiles(merge(s.latency for s in secs)),
+        "ttft_ms": quantiles(merge(s.ttft for s in secs)),
+    }
+
+
+def first_point(last: int, since: int | None, window_s: int, history_s: int, horizon_s: int) -> int:
+    """The first second a series ending at `last` reports (its windows stay in the horizon)."""
+    first = last - min(history_s, horizon_s - window_s) + 1
+    return first if since is None else max(first, since + 1)
+
+
 class LiveStats:
     """A ring of `horizon_s` one-second slots, read as sliding windows by the dashboard."""
 
@@ -136,24 +158,10 @@ class LiveStats:
 
     def summary(self, end: int, window_s: int) -> dict[str, Any]:
         """Rates and percentiles over the window ending at second `end`."""
-        secs = self.window(end, window_s)
-        requests = sum(s.requests for s in secs)
-        lookups = sum(s.cache_lookups for s in secs)
-        return {
-            "t": end,
-            "rps": round(requests / window_s, 4),
-            "error_rate": _rate(sum(s.errors for s in secs), requests),
-            "refused_rate": _rate(sum(s.refused for s in secs), requests),
-            "cache_hit_rate": _rate(sum(s.cache_hits for s in secs), lookups),
-            "cost_usd": round(sum(s.cost_usd for s in secs), 9),
-            "latency_ms": quantiles(merge(s.latency for s in secs)),
-            "ttft_ms": quantiles(merge(s.ttft for s in secs)),
-        }
+        return summarize(self.window(end, window_s), end, window_s)
 
     def series(self, since: int | None, window_s: int, history_s: int) -> list[dict[str, Any]]:
         """One summary per completed second after `since`, at most `history_s` of them."""
         last = int(self._clock()) - 1  # the current second is still filling
-        first = last - min(history_s, self.horizon_s - window_s) + 1
-        if since is not None:
-            first = max(first, since + 1)
+        first = first_point(last, since, window_s, history_s, self.horizon_s)
         return [self.summary(t, window_s) for t in range(first, last + 1)]

@@ -54,9 +54,11 @@ class OwnRedis:
             return s.connect_ex(("127.0.0.1", self.port)) == 0
 
     def keys(self, prefix: str) -> list[bytes]:
-        """Keys the gateway wrote under its prefix; this Redis keeps nothing across restarts."""
+        """Keys the gateway wrote under its prefix; this Redis keeps nothing across restarts.
+        The dashboard's live seconds (published every 0.5 s, `<prefix>live:`) are left out."""
         with redis.Redis(port=self.port, socket_timeout=2) as client:
-            return list(client.scan_iter(match=f"{prefix}*", count=1000))
+            found = client.scan_iter(match=f"{prefix}*", count=1000)
+            return [k for k in found if not k.startswith(f"{prefix}live:".encode())]
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -41,7 +41,7 @@ def test_summary_shape(web_gateway: Gateway) -> None:
     assert deployments["mock-a"]["provider"] == "openai"
     assert {"window_successes", "window_failures"} <= set(deployments["mock-a"])
     assert web_gateway.process.proc is not None
-    assert body["scope"] == "replica"
+    assert body["scope"] == "replica" and body["replicas"] == 1  # no Redis: this process's
     assert body["replica"].endswith(f":{web_gateway.process.proc.pid}")
     later = web_gateway.admin("GET", f"/dashboard/api/summary?since={body['series'][-1]['t']}")
     assert all(p["t"] > body["series"][-1]["t"] for p in later.json()["series"])

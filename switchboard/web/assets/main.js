@@ -11,7 +11,7 @@ const $ = (id) => document.getElementById(id);
 
 let charts = null;
 let lastT = null;
-let replica = null; // the replica whose seconds the charts hold
+let replica = null; // whose seconds the charts hold: a replica, or "cluster"
 let timers = [];
 
 function ms(v) {
@@ -73,7 +73,9 @@ function showDeployments(deployments) {
 
 function showLocalSpend(s) {
   if (s.keys_enabled) return; // the usage store has it, per key and model
-  $("spend-model-note").textContent = "This replica, since it started (API keys are off).";
+  $("spend-model-note").textContent = s.scope === "cluster"
+    ? `All ${s.replicas} replicas, since each started (API keys are off).`
+    : "This replica, since it started (API keys are off).";
   $("spend-key-note").textContent = "API keys are off: no spend per key.";
   fillTable("spend-model", Object.entries(s.spend_by_model).map(([model, cost]) => [
     cell(model), cell("–"), cell("–"), cell(usd(cost)),
@@ -130,14 +132,16 @@ async function pollSlo() {
 async function pollSummary() {
   const query = lastT === null ? "" : `?since=${lastT}`;
   const s = await getJson(`/dashboard/api/summary${query}`);
-  if (replica !== null && s.replica !== replica) {
-    // behind a balancer another replica answered: its seconds are not this chart's
+  // with Redis every replica answers with the cluster's seconds; without, behind a balancer
+  // another replica's seconds (or a fall back to one replica's) are not this chart's
+  const source = s.scope === "cluster" ? "cluster" : s.replica;
+  if (replica !== null && source !== replica) {
     Object.values(charts).forEach((c) => c.clear());
     lastT = null;
-    replica = s.replica;
+    replica = source;
     return pollSummary();
   }
-  replica = s.replica;
+  replica = source;
   if (!charts) charts = makeCharts();
   for (const chart of Object.values(charts)) {
     chart.setSlo(s.slo);
@@ -148,8 +152,8 @@ async function pollSummary() {
   showDeployments(s.deployments);
   showLocalSpend(s);
   setModels(s.models);
-  $("status").textContent =
-    `live · replica ${s.replica} · updated ${new Date().toLocaleTimeString()}`;
+  const scope = s.scope === "cluster" ? `${s.replicas} replicas` : `replica ${s.replica}`;
+  $("status").textContent = `live · ${scope} · updated ${new Date().toLocaleTimeString()}`;
   $("board").dataset.polls = String(Number($("board").dataset.polls || 0) + 1);
   return s;
 }
