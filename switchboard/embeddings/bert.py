@@ -5,17 +5,19 @@ positions, token type 0, post-layer-norm blocks, exact GELU), minus what a sente
 not need: no pooler, no dropout, no output records, no per-call Python bookkeeping. Two changes
 of layout make each matrix product cheaper without changing its result: the weights are stored
 transposed (input-major, what a row-major GEMM reads straight through) and each layer's query,
-key and value projections are one product. For a short text the forward pass is bound by reading
-the ~42 MB of weights, not by arithmetic, so these cut its time roughly in half
-(docs/benchmarks.md, "Embeddings").
+key and value projections are one product. With the Python overhead gone, one short text costs
+~1.8x less CPU on a quiet core; on a busy one the pass is bound by reading the ~42 MB of float32
+weights from memory and the gain shrinks (docs/benchmarks.md, "Embeddings"), which the bf16
+precision below (half the bytes) addresses.
 
 One text runs unpadded with no attention mask; a batch is padded and masked.
 
 `precision="bf16"` keeps the weights of the matrix products in bfloat16, packed once at load into
 oneDNN's blocked layout (the CPU's AMX / AVX-512 BF16 units run them), and the rest (embeddings,
-residual sums, layer norms, GELU, attention) in float32. Each product's inputs are rounded to
-bfloat16 and it accumulates in float32: embeddings move by a cosine of ~1e-5 against float32,
-for roughly half the CPU again. `bf16_supported()` says whether this CPU has native bf16.
+residual sums, layer norms, attention) in float32. Each product's inputs are rounded to bfloat16
+and it accumulates in float32 (the feed-forward's GELU runs on that accumulator, inside the same
+kernel): embeddings move by a cosine of ~1e-5 against float32, for roughly half the CPU again.
+`bf16_supported()` says whether this CPU has native bf16.
 """
 
 from __future__ import annotations
@@ -46,13 +48,17 @@ def bf16_supported() -> bool:
 
 
 class _Dense:
-    """`x @ weight.T + bias` for a (rows, in) float32 `x`, with the weight laid out for speed."""
+    """`x @ weight.T + bias` (then GELU if `gelu`) for a (rows, in) `x`, with the weight laid
+    out for speed."""
 
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor, precision: str) -> None:
+    def __init__(
+        self, weight: torch.Tensor, bias: torch.Tensor, precision: str, gelu: bool = False
+    ) -> None:
         import torch
 
         self._torch = torch
         self.bf16 = precision == "bf16"
+        self.gelu = gelu
         if self.bf16:  # packed once into oneDNN's blocked layout
             self.weight = torch.ops.mkldnn._reorder_linear_weight(weight.bfloat16(), None)
             self.bias = bias.bfloat16()
@@ -61,12 +67,19 @@ class _Dense:
             self.bias = bias
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """float32 out; in bf16 with `gelu`, bfloat16 out (it only feeds the next product)."""
+        torch = self._torch
         if self.bf16:
-            out = self._torch.ops.mkldnn._linear_pointwise(
+            if self.gelu:  # exact (erf) GELU applied to the float32 accumulator, in the kernel
+                return torch.ops.mkldnn._linear_pointwise(
+                    x.bfloat16(), self.weight, self.bias, "gelu", [], "none"
+                )
+            out = torch.ops.mkldnn._linear_pointwise(
                 x.bfloat16(), self.weight, self.bias, "none", [], ""
             )
             return out.float()
-        return self._torch.addmm(self.bias, x, self.weight)
+        out = torch.addmm(self.bias, x, self.weight)
+        return torch.nn.functional.gelu(out) if self.gelu else out
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +87,7 @@ class _Layer:
     qkv: _Dense  # hidden -> 3 * hidden: query, key, value side by side
     out: _Dense
     norm1: tuple[torch.Tensor, torch.Tensor]
-    up: _Dense  # hidden -> intermediate
+    up: _Dense  # hidden -> intermediate, then GELU
     down: _Dense
     norm2: tuple[torch.Tensor, torch.Tensor]
 
@@ -109,9 +122,10 @@ class BertEncoder:
         def norm(name: str) -> tuple[torch.Tensor, torch.Tensor]:
             return get(f"{name}.weight"), get(f"{name}.bias")
 
-        def dense(*names: str) -> _Dense:
+        def dense(*names: str, gelu: bool = False) -> _Dense:
             weight = torch.cat([get(f"{name}.weight") for name in names])
-            return _Dense(weight, torch.cat([get(f"{name}.bias") for name in names]), precision)
+            bias = torch.cat([get(f"{name}.bias") for name in names])
+            return _Dense(weight, bias, precision, gelu)
 
         self.words = get("embeddings.word_embeddings.weight")
         self.positions = get("embeddings.position_embeddings.weight")
@@ -125,7 +139,7 @@ class BertEncoder:
                     qkv=dense(*(f"{at}.self.{part}" for part in ("query", "key", "value"))),
                     out=dense(f"{at}.output.dense"),
                     norm1=norm(f"{at}.output.LayerNorm"),
-                    up=dense(f"encoder.layer.{i}.intermediate.dense"),
+                    up=dense(f"encoder.layer.{i}.intermediate.dense", gelu=True),
                     down=dense(f"encoder.layer.{i}.output.dense"),
                     norm2=norm(f"encoder.layer.{i}.output.LayerNorm"),
                 )
@@ -149,7 +163,5 @@ class BertEncoder:
             context = f.scaled_dot_product_attention(q, k, v, attn_mask=attend)
             context = context.transpose(1, 2).reshape(batch * length, hidden)
             x = f.layer_norm(layer.out(context) + x, (hidden,), *layer.norm1, eps=self.eps)
-            x = f.layer_norm(
-                layer.down(f.gelu(layer.up(x))) + x, (hidden,), *layer.norm2, eps=self.eps
-            )
+            x = f.layer_norm(layer.down(layer.up(x)) + x, (hidden,), *layer.norm2, eps=self.eps)
         return x.view(batch, length, hidden)
