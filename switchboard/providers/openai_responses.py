@@ -100,6 +100,8 @@ class ResponsesStreamParser:
         self._done = False
 
     def feed(self, event: SseEvent) -> list[ChatChunk]:
+        if event.data == "[DONE]":  # not OpenAI's, but some OpenAI-compatible servers' end
+            return []
         data = orjson.loads(event.data)
         if not isinstance(data, dict):
             return []
