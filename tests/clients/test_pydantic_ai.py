@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 from pydantic_ai import Agent, NativeOutput, ToolOutput
-from pydantic_ai.messages import ModelMessage, TextPart, ThinkingPart, ToolCallPart
+from pydantic_ai.direct import model_request_sync
+from pydantic_ai.messages import ModelMessage, ModelRequest, TextPart, ThinkingPart, ToolCallPart
 from pydantic_ai.models.openai import (
     OpenAIChatModel,
     OpenAIResponsesModel,
@@ -90,6 +91,18 @@ async def test_chat_streamed(urls: tuple[str, str]) -> None:
     assert runs[1] == runs[0]
     assert "".join(runs[1][0]) == "Hi"
     check_everything(last, streamed=True)
+
+
+@pytest.mark.parametrize("scenario", ["refusal", "function_call"])
+def test_chat_refusal_and_function_call(urls: tuple[str, str], scenario: str) -> None:
+    ask = [ModelRequest.user_text_prompt(scenario)]
+    direct, via = (model_request_sync(chat_model(url), ask) for url in urls)
+    assert seen([via]) == seen([direct])
+    if scenario == "refusal":
+        assert via.provider_details["refusal"] == "I can't help with that."  # type: ignore[index]
+        assert via.finish_reason == "content_filter"
+    else:  # pydantic-ai keeps no legacy function call, only its finish reason
+        assert via.parts == [] and via.provider_details["finish_reason"] == "function_call"  # type: ignore[index]
 
 
 def test_chat_tools(urls: tuple[str, str]) -> None:
