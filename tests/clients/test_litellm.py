@@ -128,6 +128,14 @@ def test_n_choices(urls: tuple[str, str], upstream: ClientsUpstream) -> None:
     }
 
 
+def test_n_choices_streamed(urls: tuple[str, str], upstream: ClientsUpstream) -> None:
+    direct, via = (chunks_of(ask_stream(url, "tool_calls", n=2)) for url in urls)
+    assert via == direct
+    assert upstream.asked_alike() and upstream.received[-1]["n"] == 2
+    indexes = {c["choices"][0]["index"] for c in via if c["choices"]}
+    assert indexes == {0, 1}
+
+
 @pytest.mark.parametrize("provider", ["text-completion-openai", "openai"])
 def test_text_completion(urls: tuple[str, str], provider: str) -> None:
     """`text-completion-openai/` calls /v1/completions; `openai/` turns it into a chat call."""
@@ -213,3 +221,12 @@ def test_responses_streamed(gw: Any) -> None:
     assert [(c.call_id, c.arguments) for c in calls] == [
         (t["id"], t["function"]["arguments"]) for t in TOOL_CALLS
     ]
+
+
+async def test_responses_async(gw: Any) -> None:
+    kw = {"model": f"openai/{MODEL}", "api_base": gw.url, "api_key": "x", "input": "everything"}
+    reply = await litellm.aresponses(**kw)
+    assert reply.output[1].content[0].text == "Hi" and reply.service_tier == "default"
+    events = [e async for e in await litellm.aresponses(**kw, stream=True)]
+    assert events[-1].type == "response.completed"
+    assert events[-1].response.usage.input_tokens_details.cached_tokens == 8
