@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from switchboard.config import Catalogue, Settings
+from switchboard.providers.capabilities import capabilities
 from switchboard.providers.registry import FACTORIES
 
 ENV = "environment"
@@ -180,10 +181,22 @@ def _provider_problems(source: str, data: dict[str, Any], lines: _Lines) -> list
     for i, model in enumerate(models if isinstance(models, list) else []):
         deployments = model.get("deployments") if isinstance(model, dict) else None
         for j, deployment in enumerate(deployments if isinstance(deployments, list) else []):
-            if isinstance(deployment, dict) and deployment.get("provider") not in FACTORIES:
-                loc: Loc = ("models", i, "deployments", j, "provider")
-                message = f"unknown provider {deployment.get('provider')!r} (known: {known})"
-                problems.append(Problem(source, lines.node(loc)[1], field_path(loc), message))
+            if not isinstance(deployment, dict):
+                continue
+            provider = deployment.get("provider")
+            loc: Loc = ("models", i, "deployments", j, "provider")
+            if provider not in FACTORIES:
+                message = f"unknown provider {provider!r} (known: {known})"
+            elif deployment.get("responses_api") == "native" and not (
+                capabilities(str(provider)).native_responses
+            ):
+                loc = (*loc[:-1], "responses_api")
+                message = (
+                    f"native needs a provider type that serves /v1/responses, not {provider!r}"
+                )
+            else:
+                continue
+            problems.append(Problem(source, lines.node(loc)[1], field_path(loc), message))
     return problems
 
 

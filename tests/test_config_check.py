@@ -82,6 +82,16 @@ def test_unknown_provider_and_unknown_model(tmp_path: Path) -> None:
     assert line.endswith(":4: models[0].fallbacks[0]: model 'gpt' refers to unknown model 'bakup'")
 
 
+def test_native_responses_only_where_the_provider_type_serves_them(tmp_path: Path) -> None:
+    native = GOOD.replace("api_key: sk-x}", "api_key: sk-x, responses_api: native}")
+    (line,) = _lines(tmp_path, native)
+    assert ":11: models[1].deployments[0].responses_api: native needs a provider type" in line
+    fine = GOOD.replace(
+        "api_key: env:CHECK_TEST_KEY", "api_key: env:CHECK_TEST_KEY\n        responses_api: native"
+    )
+    assert _lines(tmp_path, fine) == []
+
+
 def test_bad_yaml_and_missing_file(tmp_path: Path) -> None:
     (line,) = _lines(tmp_path, "models:\n  - name: a\n    deployments: [\n")
     assert ":4: not valid YAML" in line
