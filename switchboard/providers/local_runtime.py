@@ -31,62 +31,22 @@ from switchboard.providers.local_generation import (
     Generation,
     Sampling,
     StopMatcher,
+    TextStream,
     chat_messages,
 )
 from switchboard.providers.local_weights import load_weights
 
 
 class TokenTap(StoppingCriteria):
-    """Sees each new token as it is chosen: decodes it incrementally, hands the text on, and
-    stops generation when the consumer has gone (`cancel`) or a stop string appeared."""
+    """Hands each new token, as transformers chooses it, to a TextStream, and stops generation
+    when the stream says so (a stop string, or the consumer has gone)."""
 
-    def __init__(
-        self,
-        tokenizer: Any,
-        stops: StopMatcher,
-        emit: Callable[[str], None],
-        cancel: threading.Event,
-    ) -> None:
-        self.tokenizer = tokenizer
-        self.stops = stops
-        self.emit = emit
-        self.cancel = cancel
-        self.ids: list[int] = []
-        self.pieces: list[str] = []
-        self.prefix = 0  # decoding restarts a token early so word pieces join up right
-        self.read = 0
+    def __init__(self, stream: TextStream) -> None:
+        self.stream = stream
 
     def __call__(self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any) -> torch.BoolTensor:
-        self.ids.append(int(input_ids[0, -1]))
-        if not self.stops.hit:
-            self._send(self.stops.feed(self._next_text()))
-        done = self.stops.hit or self.cancel.is_set()
+        done = self.stream.push(int(input_ids[0, -1]))
         return torch.full((input_ids.shape[0],), done, dtype=torch.bool)  # type: ignore[return-value]
-
-    def finish(self) -> None:
-        """Emit what was held back (an incomplete character, a possible stop-string prefix)."""
-        if self.stops.hit or self.cancel.is_set():
-            return
-        before = self._decode(self.ids[self.prefix : self.read])
-        rest = self._decode(self.ids[self.prefix :])[len(before) :]
-        self._send(self.stops.feed(rest) + self.stops.flush())
-
-    def _next_text(self) -> str:
-        before = self._decode(self.ids[self.prefix : self.read])
-        now = self._decode(self.ids[self.prefix :])
-        if len(now) <= len(before) or now.endswith("\ufffd"):
-            return ""  # a multi-byte character is still incomplete
-        self.prefix, self.read = self.read, len(self.ids)
-        return now[len(before) :]
-
-    def _decode(self, ids: list[int]) -> str:
-        text: str = self.tokenizer.decode(ids, skip_special_tokens=True)
-        return text
-
-    def _send(self, text: str) -> None:
-        if text:
-            self.pieces.append(text)
-            self.emit(text)
 
 
 class LocalModel:
@@ -127,20 +87,24 @@ class LocalModel:
         if on_start is not None:
             on_start(prompt_tokens)
         max_new = min(sampling.max_new_tokens, room)
-        tap = TokenTap(self.tokenizer, StopMatcher(sampling.stop), emit, cancel)
+        stream = TextStream(self._decode, StopMatcher(sampling.stop), emit, cancel)
         with torch.inference_mode():
             self.model.generate(  # type: ignore[operator]
                 **inputs,
                 **self._decoding_options(sampling, max_new),
-                stopping_criteria=StoppingCriteriaList([tap]),
+                stopping_criteria=StoppingCriteriaList([TokenTap(stream)]),
             )
-        tap.finish()
+        stream.finish()
         return Generation(
-            text="".join(tap.pieces),
+            text="".join(stream.pieces),
             prompt_tokens=prompt_tokens,
-            completion_tokens=len(tap.ids),
-            finish_reason=self._finish_reason(tap, max_new),
+            completion_tokens=len(stream.ids),
+            finish_reason=stream.finish_reason(self.eos_ids, max_new),
         )
+
+    def _decode(self, ids: list[int]) -> str:
+        text: str = self.tokenizer.decode(ids, skip_special_tokens=True)
+        return text
 
     def _decoding_options(self, sampling: Sampling, max_new: int) -> dict[str, Any]:
         if sampling.temperature <= 0:
@@ -154,13 +118,6 @@ class LocalModel:
             "top_p": sampling.top_p if sampling.top_p is not None else 1.0,
             "top_k": 0,  # OpenAI semantics have no top-k cut
         }
-
-    def _finish_reason(self, tap: TokenTap, max_new: int) -> str:
-        if tap.stops.hit or (tap.ids and tap.ids[-1] in self.eos_ids):
-            return "stop"
-        if tap.cancel.is_set():
-            return "cancelled"
-        return "length" if len(tap.ids) >= max_new else "stop"
 
 
 @contextlib.contextmanager

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import hashlib
 import logging
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,36 +21,19 @@ import torch
 from safetensors.torch import save_model
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 
+from switchboard.providers.local_cache import (
+    default_cache_dir,
+    file_sha256,
+    serving_dtype,
+    write_staged,
+)
+
+__all__ = ["default_cache_dir", "file_sha256", "load_weights", "serving_dtype"]
+
 log = logging.getLogger(__name__)
 
 FORMAT = "v1"  # bump when what is written changes
 DTYPES = {"bfloat16": torch.bfloat16, "float32": torch.float32}
-_HASH_CHUNK = 1 << 20
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "switchboard" / "local-model"
-
-
-def serving_dtype(choice: str) -> str:
-    """`auto`: bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX), else float32,
-    which emulated bfloat16 would make slower."""
-    if choice != "auto":
-        return choice
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return "float32"
-    return "bfloat16" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "float32"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(_HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def cache_entry(cache_dir: Path, gguf: Path, dtype: str) -> Path:
@@ -75,26 +55,25 @@ def convert_gguf(gguf: Path, dtype: str) -> tuple[PreTrainedModel, Any]:
     return model.to(DTYPES[dtype]), tokenizer  # type: ignore[arg-type]
 
 
+def save_description(folder: Path, model: PreTrainedModel, tokenizer: Any, dtype: str) -> None:
+    """config.json, generation_config.json and the tokenizer's files (with its chat template)."""
+    config = model.config
+    if hasattr(config, "quantization_config"):  # it describes the GGUF, not these weights
+        del config.quantization_config
+    config.dtype = dtype
+    config.save_pretrained(str(folder))
+    model.generation_config.save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+
+
 def write_entry(entry: Path, model: PreTrainedModel, tokenizer: Any, dtype: str) -> None:
     """Write the converted weights beside `entry` and rename them into place."""
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=entry.parent))
-    try:
-        config = model.config
-        if hasattr(config, "quantization_config"):  # it describes the GGUF, not these weights
-            del config.quantization_config
-        config.dtype = dtype
-        config.save_pretrained(str(staging))
-        model.generation_config.save_pretrained(str(staging))
-        tokenizer.save_pretrained(str(staging))
+
+    def fill(staging: Path) -> None:
+        save_description(staging, model, tokenizer, dtype)
         save_model(model, str(staging / "model.safetensors"))  # tied weights written once
-        try:
-            staging.rename(entry)
-        except OSError:  # another process renamed its copy first: theirs is as good
-            if not (entry / "model.safetensors").is_file():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+    write_staged(entry, fill, "model.safetensors")
 
 
 def load_weights(gguf: Path, cache_dir: Path | None, dtype: str) -> tuple[PreTrainedModel, Any]:

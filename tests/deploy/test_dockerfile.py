@@ -62,6 +62,19 @@ def test_the_local_model_is_an_optional_stage() -> None:
     assert not any("torch" in rest for _, rest in stages["build"])
 
 
+def test_the_local_weight_cache_is_a_volume_the_user_can_write() -> None:
+    local = _stages()["gateway-local"]
+    envs = " ".join(rest for word, rest in local if word == "ENV")
+    match = re.search(r"SWITCHBOARD_LOCAL_MODEL_CACHE_DIR=(\S+)", envs)
+    assert match, "the weight cache folder is set"
+    folder = match.group(1)
+    assert any(word == "VOLUME" and folder in rest for word, rest in local)
+    runs = " ".join(rest for word, rest in local if word == "RUN")
+    assert f"mkdir -p {folder}" in runs and "chown -R 10001:10001" in runs
+    words = [word for word, _ in local]
+    assert words.index("VOLUME") < words.index("USER"), "made and owned before dropping root"
+
+
 def _ignored(path: str, patterns: list[str]) -> bool:
     """.dockerignore semantics for the patterns we use: the last matching line wins."""
     ignored = False

@@ -128,10 +128,10 @@ async def cancel_streaming_task_after_two_tokens(provider: LocalModelProvider) -
 
 async def cancel_running_chat(provider: LocalModelProvider) -> None:
     """Cancels the chat once the model has decoded a token (running, not queued or loading)."""
-    from switchboard.providers.local_runtime import LocalModel  # imports torch
+    from switchboard.providers.local_torch import TorchModel  # the default runtime
 
     first_token = threading.Event()
-    generate = LocalModel.generate
+    generate = TorchModel.generate
 
     def tapped(
         model: Any, messages: Any, sampling: Any, emit: Callable[[str], None], *rest: Any
@@ -143,7 +143,7 @@ async def cancel_running_chat(provider: LocalModelProvider) -> None:
         return generate(model, messages, sampling, emit_and_tell, *rest)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(LocalModel, "generate", tapped)
+        patch.setattr(TorchModel, "generate", tapped)
         task = asyncio.create_task(provider.chat(long_story()))
         assert await asyncio.to_thread(first_token.wait, 120), "no token within 120 s"
     assert not task.done()
@@ -232,7 +232,7 @@ def test_missing_package_names_the_install_command(monkeypatch: pytest.MonkeyPat
 
 
 def test_messages_map_to_the_chat_template_roles() -> None:
-    from switchboard.providers.local_runtime import chat_messages  # imports torch
+    from switchboard.providers.local_generation import chat_messages
 
     call = {"id": "c1", "type": "function", "function": {"name": "weather", "arguments": "{}"}}
     messages = [
