@@ -431,6 +431,9 @@ class Settings(BaseSettings):
     vector_index_save_s: float = Field(
         300.0, ge=0, description="in-process indexes: save every this often; 0 = at shutdown"
     )
+    vector_index_ef_search: int = Field(
+        128, ge=1, le=4096, description="in-process indexes: HNSW search effort (recall vs CPU)"
+    )
     jobs_enabled: bool | None = Field(
         None, description="background jobs; unset: on iff database_url is set or keys are on"
     )

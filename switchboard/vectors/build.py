@@ -48,7 +48,11 @@ def build_vector_index(
     it). `on_error` counts vector store outages (kind "vector_index")."""
     if settings.vector_redis_url is None:
         path = settings.vector_index_path
-        options = HnswOptions(dimensions=dimensions, max_entries=settings.vector_index_max_entries)
+        options = HnswOptions(
+            dimensions=dimensions,
+            max_entries=settings.vector_index_max_entries,
+            expansion_search=settings.vector_index_ef_search,
+        )
         return HnswIndex(
             options,
             path=None if path is None else path / f"{name}.npz",
