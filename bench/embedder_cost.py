@@ -5,6 +5,7 @@ Run from the repository root (loads the model three times; ~1 min on 2 cores):
 
     python -m bench.embedder_cost
     python -m bench.embedder_cost --rounds 3 --json out.json
+    python -m bench.embedder_cost --tokens 256 --texts 50   # long texts (words, cut at 256)
 
 Texts: the last user messages of the cache pairs (bench/data), as a cache lookup embeds them.
 Engines are measured round-robin (`--rounds`), so drifting background load hits all alike; the
@@ -67,6 +68,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--texts", type=int, default=200, help="texts timed one at a time")
     parser.add_argument("--threads", type=int, default=0, help="torch threads; 0 = the default")
+    parser.add_argument("--tokens", type=int, default=0, help="time texts of ~N tokens instead")
     parser.add_argument("--json", help="write the results here too")
     args = parser.parse_args()
     threads = args.threads or default_threads()
@@ -78,7 +80,10 @@ def main() -> None:
             engines.append(engine)
     texts = _texts()
     timed = texts[:: max(1, len(texts) // args.texts)][: args.texts]
-    tokens = engines[0].encode(texts)[1]
+    if args.tokens:  # distinct words, so each text is its own: ~1 token a word, 2 added
+        words = " ".join(texts).split()
+        timed = [" ".join(words[i : i + args.tokens - 2]) for i in range(args.texts)]
+    tokens = engines[0].encode(timed)[1]
     for engine in engines:  # warm
         engine.encode(timed[:8])
     runs: dict[str, list[dict[str, float]]] = {e.precision: [] for e in engines}
@@ -105,8 +110,8 @@ def main() -> None:
     result["load_average"] = os.getloadavg()
     base = result["engines"]["transformers"]["cpu_ms"]
     print(f"{len(timed)} texts one at a time (tokens median {result['tokens_median']}, max "
-          f"{result['tokens_max']} over {len(texts)}), torch threads {threads}, "
-          f"median of {args.rounds} rounds:")  # fmt: skip
+          f"{result['tokens_max']}), torch threads {threads}, median of {args.rounds} rounds; "
+          f"agreement over {len(texts)} cache-pair texts:")  # fmt: skip
     print("| engine | p50 | p99 | CPU / text | vs reference | batch of 64: CPU / text "
           "| cosine to reference min / median |")  # fmt: skip
     print("| --- | --- | --- | --- | --- | --- | --- |")
