@@ -47,6 +47,13 @@ def bf16_supported() -> bool:
         return False
 
 
+def pack_bf16(weight: torch.Tensor) -> torch.Tensor:
+    """A (out, in) float weight as bfloat16 in oneDNN's blocked layout, for `_linear_pointwise`."""
+    import torch
+
+    return torch.ops.mkldnn._reorder_linear_weight(weight.bfloat16(), None)
+
+
 class _Dense:
     """`x @ weight.T + bias` (then GELU if `gelu`) for a (rows, in) `x`, with the weight laid
     out for speed."""
@@ -60,7 +67,7 @@ class _Dense:
         self.bf16 = precision == "bf16"
         self.gelu = gelu
         if self.bf16:  # packed once into oneDNN's blocked layout
-            self.weight = torch.ops.mkldnn._reorder_linear_weight(weight.bfloat16(), None)
+            self.weight = pack_bf16(weight)
             self.bias = bias.bfloat16()
         else:  # transposed: (in, out), read row by row by the GEMM
             self.weight = weight.t().contiguous()

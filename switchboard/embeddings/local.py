@@ -83,13 +83,13 @@ class MiniLM:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.precision = resolve_precision(precision)
-        self.encoder = BertEncoder(path, self.precision)
-        try:
-            self.encode(["warm up"])  # a CPU that cannot run the chosen precision fails here
-        except RuntimeError:
+        try:  # a torch build or CPU that cannot run bf16 fails here, at load
+            self.encoder = BertEncoder(path, self.precision)
+            self.encode(["warm up"])
+        except (RuntimeError, AttributeError):
             if precision != "auto" or self.precision == "fp32":
                 raise
-            log.warning("embedder: bf16 failed on this CPU, using fp32", exc_info=True)
+            log.warning("embedder: bf16 failed here, using fp32", exc_info=True)
             self.precision = "fp32"
             self.encoder = BertEncoder(path, "fp32")
         self.load_seconds = time.perf_counter() - started

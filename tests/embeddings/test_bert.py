@@ -114,3 +114,21 @@ async def test_an_unknown_precision_is_reported() -> None:
     embedder.close()
     with pytest.raises(ValueError, match="embedder_precision"):
         Settings(embedder_precision="int4")  # type: ignore[arg-type]
+
+
+def test_auto_falls_back_to_fp32_where_bf16_fails(
+    model_path: Path, monkeypatch: pytest.MonkeyPatch, fp32: MiniLM
+) -> None:
+    """A torch build without the oneDNN bf16 ops (or a CPU that refuses them) still embeds."""
+    import switchboard.embeddings.bert as bert
+
+    def refuse(weight: object) -> object:
+        raise RuntimeError("no bf16 kernels in this build")
+
+    monkeypatch.setattr(bert, "bf16_supported", lambda: True)
+    monkeypatch.setattr(bert, "pack_bf16", refuse)
+    fallen = MiniLM(model_path, threads=1, precision="auto")
+    assert fallen.precision == "fp32"
+    np.testing.assert_allclose(fallen.encode(TEXTS)[0], fp32.encode(TEXTS)[0], atol=1e-6)
+    with pytest.raises(RuntimeError, match="no bf16"):
+        MiniLM(model_path, threads=1, precision="bf16")  # asked for by name: no silent change
