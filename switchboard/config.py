@@ -409,9 +409,9 @@ class Settings(BaseSettings):
     embedder_threads: int = Field(0, ge=0, description="torch threads for MiniLM; 0 = auto")
     embedder_precision: Literal["auto", "bf16", "fp32"] = Field(
         "auto",
-        description="MiniLM's matrix products: bf16 (~2.7x less CPU than the transformers path, "
-        "cosine ~0.99998 to it) or fp32 (~1.8x less, equal to it); auto: bf16 where the CPU "
-        "runs it natively",
+        description="MiniLM's matrix products: bf16 (~3x less CPU than the transformers path, "
+        "cosine >= 0.99996 to it) or fp32 (its numbers, 1.1-1.9x less CPU); auto: bf16 where "
+        "the CPU runs it natively (AVX-512 BF16 / AMX)",
     )
     embedding_cache_entries: int = Field(
         10_000, ge=0, description="L3: embeddings kept in process by (model, text); 0 = off"
