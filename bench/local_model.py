@@ -42,6 +42,28 @@ def memory_mb(pid: int) -> dict[str, int]:
     return out
 
 
+def rss_by_mapping(pid: int) -> dict[str, int]:
+    """Resident MB by what is mapped: the weight cache's files, torch's libraries, other
+    libraries and files, anonymous memory (heaps, tensors, the interpreter's objects)."""
+    out = {"weights": 0, "torch_libraries": 0, "other_files": 0, "anonymous": 0}
+    name = ""
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = line.split()
+        if head and "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+            name = head[5] if len(head) > 5 else ""
+        elif head and head[0] == "Rss:":
+            if "/local-model/" in name or "/weights/" in name:
+                key = "weights"
+            elif "/torch/" in name:
+                key = "torch_libraries"
+            elif name.startswith("/"):
+                key = "other_files"
+            else:
+                key = "anonymous"
+            out[key] += int(head[1])
+    return {k: v // 1024 for k, v in out.items()}
+
+
 def cpu_seconds(pid: int) -> float:
     """utime + stime of the process and of its children it has waited for (the torch
     runtime's one-time conversion runs in a child), in clock ticks of 10 ms."""
@@ -116,6 +138,7 @@ def one_start(
             for kind in ("cold", "new", "same")
         }
         after = memory_mb(pid)
+        by_mapping = rss_by_mapping(pid)
         generating_cpu = cpu_seconds(pid) - ready_cpu
     finally:
         gateway.stop()
@@ -125,6 +148,7 @@ def one_start(
         "ready_cpu_s": round(ready_cpu, 2),
         "rss_ready": at_ready,
         "rss_after": after,
+        "rss_after_by_mapping": by_mapping,
         "cpu_s_per_request": round(generating_cpu / len(every), 2),
         **{
             f"ttft_ms_median_{kind}": round(statistics.median(r[0] for r in series))

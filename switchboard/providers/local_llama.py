@@ -12,12 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
 
 Linear = Callable[[torch.Tensor], torch.Tensor]
+
+
+class Rows(Protocol):
+    """The embedding: `rows[tokens]` is one row per token (a tensor, or rows read from a file)."""
+
+    def __getitem__(self, tokens: torch.Tensor) -> torch.Tensor: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +91,7 @@ class Llama:
     def __init__(
         self,
         shape: LlamaShape,
-        embedding: torch.Tensor,
+        embedding: Rows,
         blocks: list[Block],
         final_norm: torch.Tensor,
         lm_head: Linear,

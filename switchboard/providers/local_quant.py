@@ -14,19 +14,24 @@ CPU capability they were packed for.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from switchboard.providers.local_llama import Block, Linear, Llama, LlamaShape
+from switchboard.providers.local_llama import Block, Linear, Llama, LlamaShape, Rows
 
 GROUP = 32
 UNPACK_FROM_ROWS = 96  # measured crossover of the two int4 paths (one thread, AVX-512)
 QUANTISED = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 EMBEDDING = "model.embed_tokens.weight"
 HEAD_INT8 = "lm_head.weight.int8"
+SAFETENSORS_DTYPES = {"BF16": torch.bfloat16, "F32": torch.float32, "F16": torch.float16}
 
 
 def quantise_int4(weight: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
@@ -134,8 +139,11 @@ def linear(tensors: Mapping[str, torch.Tensor], name: str, unpack: bool) -> Line
     return dense(tensors[name])
 
 
-def build_llama(config: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> Llama:
-    """A Llama over the stored tensors (memory-mapped ones stay mapped: nothing is copied)."""
+def build_llama(
+    config: Mapping[str, Any], tensors: Mapping[str, torch.Tensor], embedding: Rows | None = None
+) -> Llama:
+    """A Llama over the stored tensors (memory-mapped ones stay mapped: nothing is copied);
+    `embedding` replaces the stored embedding's rows (see FileRows)."""
     shape = LlamaShape.from_config(config)
     norm = tensors["model.norm.weight"]
     unpack = HEAD_INT8 in tensors and can_unpack(norm.dtype)
@@ -162,4 +170,36 @@ def build_llama(config: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) 
     # int4's extra rounding, added up in a bfloat16 residual stream over 30 layers, changed
     # answers (France's capital among them): the stream is kept in float32 then.
     residual = torch.float32 if HEAD_INT8 in tensors else None
-    return Llama(shape, tensors[EMBEDDING], blocks, norm, head, residual)
+    rows = tensors[EMBEDDING] if embedding is None else embedding
+    return Llama(shape, rows, blocks, norm, head, residual)
+
+
+class FileRows:
+    """A safetensors matrix read a row at a time with pread, never mapped: with int4 the
+    embedding is used only for lookups, and mapped, every lookup would bring its neighbours'
+    pages in too (fault-around), until all 56 MB were resident."""
+
+    def __init__(self, path: Path, name: str) -> None:
+        with path.open("rb") as f:
+            size = int.from_bytes(f.read(8), "little")
+            described = json.loads(f.read(size))[name]
+        if described["dtype"] not in SAFETENSORS_DTYPES:
+            raise ValueError(f"{name} is {described['dtype']}")
+        self.dtype = SAFETENSORS_DTYPES[described["dtype"]]
+        self.rows, self.cols = described["shape"]
+        self.row_bytes = self.cols * self.dtype.itemsize
+        self.start = 8 + size + described["data_offsets"][0]
+        self.fd = os.open(path, os.O_RDONLY)  # kept: the folder may be a temporary one
+
+    def __getitem__(self, tokens: torch.Tensor) -> torch.Tensor:
+        out = torch.empty(len(tokens), self.row_bytes, dtype=torch.uint8)
+        buffer = out.numpy()
+        for index, token in enumerate(tokens.tolist()):
+            if not 0 <= token < self.rows:
+                raise IndexError(f"token {token} is outside the vocabulary")
+            os.preadv(self.fd, [buffer[index]], self.start + token * self.row_bytes)
+        return out.view(self.dtype)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            os.close(self.fd)

@@ -33,7 +33,7 @@ from switchboard.providers.local_generation import (
 )
 from switchboard.providers.local_llama import KVCache, Llama
 from switchboard.providers.local_pack import Entry, discard, prepare_entry
-from switchboard.providers.local_quant import build_llama
+from switchboard.providers.local_quant import EMBEDDING, HEAD_INT8, FileRows, build_llama
 
 KEEP_CACHE_TOKENS = 1024  # kept between requests: ~23 KB a token (bfloat16), ~24 MB at most
 
@@ -85,7 +85,10 @@ class TorchModel:
 
     def __init__(self, entry: Path, load_seconds: float = 0.0) -> None:
         config = json.loads((entry / "config.json").read_text())
-        self.model = build_llama(config, load_file(str(entry / "model.safetensors")))
+        weights = entry / "model.safetensors"
+        tensors = load_file(str(weights))
+        rows = FileRows(weights, EMBEDDING) if HEAD_INT8 in tensors else None
+        self.model = build_llama(config, tensors, rows)
         self.tokenizer = Tokenizer.from_file(str(entry / "tokenizer.json"))
         described = json.loads((entry / "tokenizer_config.json").read_text())
         special = {

@@ -258,3 +258,19 @@ def test_serving_never_imports_transformers(int4: object, cache: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     loaded = done.stdout.strip()
     assert "jinja2" in loaded and "'transformers" not in loaded
+
+
+def test_int4_reads_embedding_rows_from_the_file(int4: object, cache: Path) -> None:
+    """Looked up with pread, not mapped: the rows equal the stored tensor's."""
+    from safetensors.torch import load_file
+
+    from switchboard.providers.local_quant import EMBEDDING, FileRows
+
+    rows = int4.model.embedding  # type: ignore[attr-defined]
+    assert isinstance(rows, FileRows)
+    (entry,) = entries(cache, "int4")
+    stored = load_file(str(entry / "model.safetensors"))[EMBEDDING]
+    tokens = torch.tensor([0, 5, 5, 49151])
+    assert torch.equal(rows[tokens], stored[tokens])
+    with pytest.raises(IndexError, match="outside the vocabulary"):
+        rows[torch.tensor([49152])]
