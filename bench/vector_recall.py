@@ -1,6 +1,6 @@
 """Recall of the embedded HNSW index on real MiniLM embeddings of question-like texts.
 
-    python -m bench.vector_recall                    # 20k questions on CPU: ~3 min on 2 cores
+    python -m bench.vector_recall                    # 20k questions on CPU: 3-5 min on 2 cores
     python -m bench.vector_recall --sizes 10000,100000,1000000 --device cuda \\
         --connectivity 16,32 --random-sizes 100000,1000000 --json out.jsonl   # the doc's run
 
