@@ -1,4 +1,6 @@
-"""The local model's weights, converted once: GGUF -> safetensors in a cache directory.
+"""The transformers runtime's weights (SWITCHBOARD_LOCAL_RUNTIME=transformers), converted once:
+GGUF -> safetensors in a cache directory. Its `convert_gguf` and `save_description` also do the
+reading for the default runtime's conversion (local_pack.py, in a child process).
 
 transformers reads a GGUF by de-quantising every tensor (tens of seconds for 135M parameters);
 the first start does that, casts to the serving dtype and writes the result (config, tokenizer,
