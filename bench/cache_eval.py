@@ -42,7 +42,7 @@ from switchboard.cache.normalize import for_embedding
 from switchboard.cache.reply_cache import ReplyCache
 from switchboard.cache.semantic import SemanticLayer
 from switchboard.cache.store import InMemoryReplyStore
-from switchboard.config import CacheConfig, Catalogue
+from switchboard.catalogue import CacheConfig, Catalogue
 from switchboard.domain import ChatRequest, ChatResponse, Choice, Message
 from switchboard.embeddings.base import Embedder
 from switchboard.embeddings.local import LocalEmbedder

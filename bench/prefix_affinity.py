@@ -18,7 +18,8 @@ from typing import Any
 
 import httpx
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import BackgroundLoop, run_gateway
 from switchboard.testing.mock_provider import MockConfig, MockProvider
 

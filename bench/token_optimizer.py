@@ -19,7 +19,7 @@ import statistics
 import time
 from pathlib import Path
 
-from switchboard.config import OptimizeConfig
+from switchboard.catalogue import OptimizeConfig
 from switchboard.domain import ChatRequest, Message
 from switchboard.optimize.tokenizer import load_counter
 from switchboard.optimize.trim import trimmed_copy

@@ -28,7 +28,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from prometheus_client import CollectorRegistry
 
-from switchboard.config import SloConfig
+from switchboard.catalogue import SloConfig
 from switchboard.domain import ChatRequest, ChatResponse, Message, Reply, Usage
 from switchboard.observability.events import EventBus, RequestFinished
 from switchboard.observability.genai_metrics import GenAiMetrics

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from switchboard.cache.reply_cache import ReplyCache
 from switchboard.cache.setup import attach_semantic, reply_cache
-from switchboard.config import Catalogue, Price, Settings
+from switchboard.catalogue import Catalogue, Price
+from switchboard.config import Settings
 from switchboard.embeddings.build import SharesLocalEmbedder, build_embedder, local_embedder
 from switchboard.embeddings.cached import CachedEmbedder
 from switchboard.observability.events import EventBus

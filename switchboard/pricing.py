@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from switchboard.config import Price
+from switchboard.catalogue import Price
 from switchboard.domain import Usage
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.embeddings.local import LocalEmbedder
 from switchboard.providers.local import prime_llamacpp
 from switchboard.testing.harness import (

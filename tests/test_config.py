@@ -9,7 +9,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from switchboard.config import Catalogue, Settings, embedded_catalogue, load_catalogue
+from switchboard.catalogue import Catalogue, embedded_catalogue, load_catalogue
+from switchboard.config import Settings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from switchboard.config import DeploymentConfig, Price
+from switchboard.catalogue import DeploymentConfig, Price
 from switchboard.domain import ChatRequest, Message, Usage
 from switchboard.pricing import cost_micro, cost_usd
 from switchboard.providers.anthropic import AnthropicAdapter

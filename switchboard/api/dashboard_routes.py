@@ -23,7 +23,7 @@ from switchboard.api.dashboard_schema import DashboardSummary
 from switchboard.api.deps import gateway_of
 from switchboard.api.openai_routes import json_response
 from switchboard.api.openapi import ErrorEnvelope
-from switchboard.config import SloConfig
+from switchboard.catalogue import SloConfig
 from switchboard.gateway import Gateway
 from switchboard.observability.live import LiveStats
 

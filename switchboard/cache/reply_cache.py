@@ -19,7 +19,7 @@ from switchboard.cache.guard import differs
 from switchboard.cache.keys import RequestKeys
 from switchboard.cache.semantic import SemanticLayer
 from switchboard.cache.store import InMemoryReplyStore, ReplyStore
-from switchboard.config import CacheConfig, Catalogue
+from switchboard.catalogue import CacheConfig, Catalogue
 from switchboard.domain import ChatRequest
 
 log = logging.getLogger("switchboard.cache")

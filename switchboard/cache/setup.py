@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from switchboard.cache.reply_cache import ReplyCache
 from switchboard.cache.semantic import SemanticLayer
 from switchboard.cache.store import InMemoryReplyStore, ReplyStore
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.observability.cache_metrics import CacheMetrics
 
 if TYPE_CHECKING:

@@ -12,7 +12,8 @@ from switchboard.embeddings.local import LocalEmbedder
 from switchboard.embeddings.static import StaticEmbedder
 
 if TYPE_CHECKING:
-    from switchboard.config import Catalogue, Settings
+    from switchboard.catalogue import Catalogue
+    from switchboard.config import Settings
     from switchboard.embeddings.base import Embedder
     from switchboard.stores.backbone import StoreBackbone
 

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from switchboard.config import Catalogue
+    from switchboard.catalogue import Catalogue
 
 
 class Lane:

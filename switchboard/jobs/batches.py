@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from switchboard.config import Price
+from switchboard.catalogue import Price
 from switchboard.domain import Usage
 from switchboard.errors import BudgetExceeded, InvalidRequest, NotFoundError, PermissionDenied
 from switchboard.jobs.batch_format import BATCH_ENDPOINTS, BatchLine, parse_input
@@ -19,7 +19,7 @@ from switchboard.pricing import cost_micro
 from switchboard.tokens import estimate_prompt_tokens
 
 if TYPE_CHECKING:
-    from switchboard.config import Catalogue
+    from switchboard.catalogue import Catalogue
     from switchboard.gateway import Gateway
     from switchboard.keys.models import ApiKey
 

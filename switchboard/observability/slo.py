@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from switchboard.config import Catalogue, SloConfig
+from switchboard.catalogue import Catalogue, SloConfig
 from switchboard.observability.events import RequestFinished
 from switchboard.observability.sketch import BUCKET_S, Minute
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from switchboard.config import SloConfig
+from switchboard.catalogue import SloConfig
 from switchboard.observability.sketch import BUCKET_S, QUANTILES, Minute, merged, quantile
 
 BURN_WINDOWS_S = {"5m": 300, "1h": 3600, "6h": 6 * 3600}

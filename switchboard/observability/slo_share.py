@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from switchboard.config import SloConfig
+from switchboard.catalogue import SloConfig
 from switchboard.observability.sketch import (
     BUCKET_S,
     Minute,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 
-from switchboard.config import OptimizeConfig
+from switchboard.catalogue import OptimizeConfig
 from switchboard.domain import ChatRequest, Message
 from switchboard.optimize.tokenizer import TokenCounter
 

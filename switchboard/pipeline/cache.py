@@ -17,7 +17,7 @@ from switchboard.cache.facts import CacheFacts
 from switchboard.cache.keys import RequestKeys, request_keys
 from switchboard.cache.replay import fresh_response, replay_stream
 from switchboard.cache.reply_cache import Hit, ReplyCache, scope_of, uncacheable
-from switchboard.config import CacheConfig, Price
+from switchboard.catalogue import CacheConfig, Price
 from switchboard.domain import ChatRequest, ChatResponse, ChunkStream, Reply
 from switchboard.observability.cache_metrics import CacheMetrics
 from switchboard.pipeline.assembly import ReplyAssembler

@@ -12,7 +12,7 @@ from switchboard.domain import ChatRequest, EmbeddingRequest, Usage
 
 if TYPE_CHECKING:
     from switchboard.cache.facts import CacheFacts
-    from switchboard.config import DeploymentConfig
+    from switchboard.catalogue import DeploymentConfig
     from switchboard.keys.models import ApiKey
     from switchboard.limits.types import Decision
     from switchboard.observability.trace import RequestTrace

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from switchboard.config import Price, TenantLimits
+from switchboard.catalogue import Price, TenantLimits
 from switchboard.domain import (
     ChatRequest,
     ChatResponse,

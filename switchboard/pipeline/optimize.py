@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-from switchboard.config import Catalogue, OptimizeConfig
+from switchboard.catalogue import Catalogue, OptimizeConfig
 from switchboard.domain import ChatRequest, Reply
 from switchboard.optimize.tokenizer import TokenCounter, load_counter
 from switchboard.optimize.trim import trimmed_copy

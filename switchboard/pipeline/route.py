@@ -6,7 +6,7 @@ import random
 from collections.abc import Mapping
 from typing import Protocol
 
-from switchboard.config import Catalogue, ModelConfig, Price
+from switchboard.catalogue import Catalogue, ModelConfig, Price
 from switchboard.domain import ChatRequest, EmbeddingRequest, Message, Reply
 from switchboard.errors import (
     InvalidRequest,

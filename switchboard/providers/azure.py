@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from switchboard.config import DeploymentConfig, Settings
+from switchboard.catalogue import DeploymentConfig
+from switchboard.config import Settings
 from switchboard.providers.http import HttpProvider
 from switchboard.providers.openai import OpenAIAdapter, transport_for
 

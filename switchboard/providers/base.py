@@ -23,7 +23,8 @@ from switchboard.domain import (
 from switchboard.errors import ProviderError
 
 if TYPE_CHECKING:
-    from switchboard.config import DeploymentConfig, Settings
+    from switchboard.catalogue import DeploymentConfig
+    from switchboard.config import Settings
 
 
 class Provider(Protocol):

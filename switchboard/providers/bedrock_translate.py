@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from switchboard.config import DeploymentConfig
+from switchboard.catalogue import DeploymentConfig
 from switchboard.domain import ChatRequest, ChatResponse, Choice, Message, Usage
 from switchboard.errors import InvalidRequest, UnsupportedOperation
 from switchboard.providers.reasoning import reasoning_extra, thinking_config

@@ -16,7 +16,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from switchboard.config import DeploymentConfig
+from switchboard.catalogue import DeploymentConfig
 from switchboard.domain import ChatRequest, Message
 from switchboard.errors import UnsupportedOperation
 

@@ -20,7 +20,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from switchboard.config import DeploymentConfig, Settings
+from switchboard.catalogue import DeploymentConfig
+from switchboard.config import Settings
 from switchboard.domain import (
     ChatChunk,
     ChatRequest,

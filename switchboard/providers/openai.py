@@ -6,7 +6,8 @@ from typing import Any
 
 import orjson
 
-from switchboard.config import DeploymentConfig, Settings
+from switchboard.catalogue import DeploymentConfig
+from switchboard.config import Settings
 from switchboard.domain import (
     ChatChunk,
     ChatRequest,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 
-from switchboard.config import DeploymentConfig, Settings
+from switchboard.catalogue import DeploymentConfig
+from switchboard.config import Settings
 from switchboard.providers.base import Provider
 from switchboard.providers.capabilities import check_native_setting
 

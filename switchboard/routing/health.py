@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from switchboard.config import DeploymentConfig
+from switchboard.catalogue import DeploymentConfig
 from switchboard.routing.breaker import BreakerPolicy, CircuitBreaker
 
 _EWMA_ALPHA = 0.2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from switchboard.config import DeploymentConfig
+from switchboard.catalogue import DeploymentConfig
 from switchboard.providers.base import Provider
 from switchboard.routing.health import DeploymentHealth
 

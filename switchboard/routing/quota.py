@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
-from switchboard.config import DeploymentConfig
+from switchboard.catalogue import DeploymentConfig
 from switchboard.domain import ChatRequest, EmbeddingRequest
 from switchboard.errors import UpstreamRateLimited
 from switchboard.tokens import estimate_prompt_tokens

@@ -9,7 +9,8 @@ from typing import Any
 import openai
 import pytest
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import (
     BackgroundLoop,
     GatewayServer,

@@ -11,7 +11,8 @@ from typing import Any
 import openai
 import pytest
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import BackgroundLoop, GatewayServer, run_gateway
 from tests.providers.anthropic_standin import AnthropicStandIn, Reply
 

@@ -12,7 +12,8 @@ import orjson
 import pytest
 
 from switchboard.api.schemas import MAX_MESSAGES
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import BackgroundLoop, GatewayServer, MockUpstream, run_gateway
 
 SECRET = "sk-test-secret-0123456789"

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import BackgroundLoop, GatewayServer, MockUpstream, run_gateway
 
 MASTER = "mk-cache-master-key-0123456789"

@@ -13,7 +13,7 @@ from switchboard.cache.keys import request_keys
 from switchboard.cache.reply_cache import ReplyCache
 from switchboard.cache.semantic import SemanticLayer
 from switchboard.cache.store import InMemoryReplyStore
-from switchboard.config import CacheConfig, Catalogue
+from switchboard.catalogue import CacheConfig, Catalogue
 from switchboard.domain import ChatRequest, ChatResponse, Choice, Message
 from switchboard.embeddings.local import LocalEmbedder
 from switchboard.vectors.hnsw import HnswIndex

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from switchboard.config import CacheConfig, Catalogue, Settings
+from switchboard.catalogue import CacheConfig, Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import BackgroundLoop, GatewayServer, MockUpstream, run_gateway
 
 THRESHOLD = CacheConfig().threshold  # the least similarity of a semantic hit

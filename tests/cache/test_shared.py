@@ -14,7 +14,8 @@ import pytest
 import redis
 import yaml
 
-from switchboard.config import CacheConfig, Catalogue, Settings
+from switchboard.catalogue import CacheConfig, Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import BackgroundLoop, GatewayServer, MockUpstream, run_gateway
 from switchboard.testing.processes import (
     RedisProcess,

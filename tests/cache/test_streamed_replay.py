@@ -12,7 +12,8 @@ import orjson
 import pytest
 from aiohttp import web
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import BackgroundLoop, GatewayServer, chat_upstream, run_gateway
 
 LOGPROB = {"token": "x", "logprob": -0.5, "bytes": [120], "top_logprobs": []}

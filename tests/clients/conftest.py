@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import BackgroundLoop, GatewayServer, run_gateway
 from tests.clients.upstream import ClientsUpstream
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import BackgroundLoop, GatewayServer, run_gateway
 from tests.api.test_fidelity_translated import ARGUMENTS, SIGNATURES, THOUGHT, Upstreams
 from tests.providers import anthropic_standin, bedrock_standin

@@ -13,7 +13,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from switchboard.config import Catalogue
+from switchboard.catalogue import Catalogue
 from tests.deploy.conftest import DEPLOY, ROOT, tool
 
 K8S = DEPLOY / "k8s"

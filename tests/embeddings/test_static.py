@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.embeddings.build import build_embedder
 from switchboard.embeddings.local import EmbedderUnavailable, LocalEmbedder
 from switchboard.embeddings.static import StaticEmbedder

@@ -15,7 +15,8 @@ import pytest
 import yaml
 from aiohttp import web
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.evaluation.dataset import parse_dataset
 from switchboard.evaluation.judge import GRADER
 from switchboard.gateway import Gateway

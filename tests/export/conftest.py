@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.export import Architecture, from_config, from_families
 from switchboard.observability.metrics import Metrics
 

@@ -19,7 +19,8 @@ import pytest
 import yaml
 from sqlalchemy import make_url
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import MockUpstream
 from switchboard.testing.services import (
     accepts_connections,

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import BackgroundLoop, GatewayServer, MockUpstream, run_gateway
 
 CHAT = {"model": "mock", "messages": [{"role": "user", "content": "hi"}]}

@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from switchboard.config import Catalogue, SloConfig
+from switchboard.catalogue import Catalogue, SloConfig
 from switchboard.observability.events import RequestFinished
 from switchboard.observability.sketch import (
     merged,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.config import OptimizeConfig
+from switchboard.catalogue import OptimizeConfig
 from switchboard.domain import ChatRequest, Message
 from switchboard.optimize.tokenizer import load_counter
 from switchboard.optimize.trim import message_tokens, trimmed_copy

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import BackgroundLoop, GatewayServer, MockUpstream, run_gateway
 
 MASTER = "sk-master-owner-test-0123456789"

@@ -10,7 +10,8 @@ import orjson
 import pytest
 from aiohttp import web
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import BackgroundLoop, GatewayServer, chat_upstream, run_gateway
 
 MASTER = "sk-master-accountant-0123456789"

@@ -15,7 +15,8 @@ import httpx
 import pytest
 import redis
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import (
     BackgroundLoop,
     GatewayServer,

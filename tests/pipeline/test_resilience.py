@@ -11,7 +11,8 @@ import httpx
 import openai
 import pytest
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import (
     BackgroundLoop,
     GatewayServer,

@@ -13,7 +13,8 @@ from typing import Any
 import orjson
 import pytest
 
-from switchboard.config import DeploymentConfig, Settings
+from switchboard.catalogue import DeploymentConfig
+from switchboard.config import Settings
 from switchboard.domain import ChatChunk, ChatRequest, EmbeddingRequest, Message
 from switchboard.errors import (
     InvalidRequest,

@@ -16,7 +16,8 @@ import orjson
 import pytest
 from botocore.eventstream import EventStreamBuffer
 
-from switchboard.config import DeploymentConfig, Settings
+from switchboard.catalogue import DeploymentConfig
+from switchboard.config import Settings
 from switchboard.domain import ChatChunk, ChatRequest, EmbeddingRequest, Message
 from switchboard.errors import (
     InvalidRequest,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.config import DeploymentConfig
+from switchboard.catalogue import DeploymentConfig
 from switchboard.domain import ChatRequest, Message, NativeBody
 from switchboard.errors import UnsupportedOperation
 from switchboard.providers.capabilities import (

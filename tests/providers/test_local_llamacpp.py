@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from switchboard.config import DeploymentConfig, Settings
+from switchboard.catalogue import DeploymentConfig
+from switchboard.config import Settings
 from switchboard.domain import ChatChunk, ChatRequest, Message
 from switchboard.providers.local import LocalModelProvider, build_local
 from switchboard.testing.harness import BackgroundLoop, run_gateway
@@ -121,7 +122,8 @@ def test_the_gateway_serves_it_to_the_openai_client(background: BackgroundLoop) 
 
 ORDER = """
 import asyncio, sys
-from switchboard.config import DeploymentConfig, Settings
+from switchboard.config import Settings
+from switchboard.catalogue import DeploymentConfig
 from switchboard.domain import ChatRequest, Message
 if sys.argv[1] == "usearch-first":
     import usearch.index

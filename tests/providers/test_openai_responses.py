@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from switchboard.config import DeploymentConfig
+from switchboard.catalogue import DeploymentConfig
 from switchboard.domain import ChatRequest, Message, NativeBody
 from switchboard.errors import ProviderError
 from switchboard.providers.azure import AzureOpenAIAdapter

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from switchboard.config import DeploymentConfig
+from switchboard.catalogue import DeploymentConfig
 from switchboard.routing.balancer import order_deployments
 from switchboard.routing.breaker import BreakerPolicy
 from switchboard.routing.health import HealthBoard

@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.domain import Message
 from switchboard.embeddings.local import LocalEmbedder
 from switchboard.routing.complexity import Tier

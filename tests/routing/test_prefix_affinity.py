@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from switchboard.config import Catalogue, DeploymentConfig, Settings
+from switchboard.catalogue import Catalogue, DeploymentConfig
+from switchboard.config import Settings
 from switchboard.domain import Message
 from switchboard.routing.affinity import prefix_affinity, prefix_key
 from switchboard.routing.breaker import BreakerPolicy, CircuitBreaker

@@ -9,7 +9,8 @@ import httpx
 import pytest
 from aiohttp import web
 
-from switchboard.config import Catalogue, Settings
+from switchboard.catalogue import Catalogue
+from switchboard.config import Settings
 from switchboard.testing.harness import (
     BackgroundLoop,
     GatewayServer,
