@@ -19,6 +19,7 @@ UPPER = {
     "app",
     "cli",
     "gateway",
+    "components",
     "server",
     "connection_guard",
     "testing",

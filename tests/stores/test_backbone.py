@@ -8,10 +8,10 @@ import time
 
 import pytest
 
+from switchboard.components import conversation_store
 from switchboard.config import Settings
 from switchboard.domain import Message
 from switchboard.errors import ServiceNotReady
-from switchboard.gateway import conversation_store
 from switchboard.limits import Limit, limit_backends
 from switchboard.stores.backbone import Policy, RedisOptions, StoreBackbone
 from switchboard.stores.conversations import InMemoryConversationStore
