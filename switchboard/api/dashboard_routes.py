@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from switchboard.api.dashboard_schema import DashboardSummary
 from switchboard.api.deps import gateway_of
 from switchboard.api.openai_routes import json_response
-from switchboard.api.openapi import ErrorEnvelope
+from switchboard.api.openapi_models import ErrorEnvelope
 from switchboard.catalogue import SloConfig
 from switchboard.gateway import Gateway
 from switchboard.observability.live import LiveStats

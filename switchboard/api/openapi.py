@@ -9,11 +9,11 @@ models here are documentation only (fields beyond them pass through, see domain.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from switchboard.api.anthropic_wire import CountTokensIn, MessagesIn
@@ -27,212 +27,30 @@ from switchboard.api.batch_wire import (
 )
 from switchboard.api.documents_routes import DocumentIn
 from switchboard.api.jobs_wire import FeedbackAccepted, FeedbackIn, TaskIn, TaskList, TaskObject
+from switchboard.api.openapi_models import (
+    AnthropicMessage,
+    ChatCompletion,
+    CreatedKey,
+    DocumentDeleted,
+    DocumentList,
+    DocumentObject,
+    DocumentUpload,
+    EmbeddingList,
+    ErrorEnvelope,
+    Model,
+    ModelList,
+    RagAnswer,
+    RagEvent,
+    ResponseObject,
+    SimpleChatEvent,
+    SimpleChatReply,
+    TextCompletion,
+    TokenCount,
+)
 from switchboard.api.rag_routes import RagIn
 from switchboard.api.responses_wire import ResponsesIn
 from switchboard.api.schemas import ChatCompletionIn, CompletionIn, EmbeddingsIn, SimpleChatIn
 from switchboard.keys.spec import KeySpec
-
-
-class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class Usage(_Open):
-    prompt_tokens: int
-    completion_tokens: int = 0
-    total_tokens: int
-
-
-class ChatChoice(_Open):
-    index: int
-    message: dict[str, Any]
-    logprobs: dict[str, Any] | None = None
-    finish_reason: str | None
-
-
-class ChatCompletion(_Open):
-    """The upstream's fields reach the client unchanged; `model` is the public name."""
-
-    id: str
-    object: Literal["chat.completion"]
-    created: int
-    model: str
-    choices: list[ChatChoice]
-    usage: Usage | None
-
-
-class ChatCompletionChunk(_Open):
-    """One `data:` event of the stream, which ends with `data: [DONE]`."""
-
-    id: str
-    object: Literal["chat.completion.chunk"]
-    created: int
-    model: str
-    choices: list[dict[str, Any]]
-    usage: Usage | None = None
-
-
-class TextChoice(_Open):
-    index: int
-    text: str
-    logprobs: None = None
-    finish_reason: str | None
-
-
-class TextCompletion(_Open):
-    """A legacy completion (streamed: one such object a `data:` event)."""
-
-    id: str
-    object: Literal["text_completion"]
-    created: int
-    model: str
-    choices: list[TextChoice]
-    usage: Usage | None = None
-
-
-class Embedding(_Open):
-    object: Literal["embedding"]
-    index: int
-    embedding: list[float] | str
-
-
-class EmbeddingList(_Open):
-    object: Literal["list"]
-    data: list[Embedding]
-    model: str
-    usage: Usage
-
-
-class Model(_Open):
-    id: str
-    object: Literal["model"]
-    created: int
-    owned_by: str
-
-
-class ModelList(_Open):
-    object: Literal["list"]
-    data: list[Model]
-
-
-class SimpleChatReply(_Open):
-    request_id: str
-    conversation_id: str | None
-    model: str
-    finish_reason: str | None
-    usage: Usage
-    latency_ms: float
-    message: str
-
-
-class SimpleChatEvent(_Open):
-    """`event: token` ({"content"}), then `event: done` (the reply without `message`) or
-    `event: error` (the error envelope)."""
-
-    content: str | None = None
-
-
-class CreatedKey(_Open):
-    key: str
-    api_key: dict[str, Any]
-
-
-class AnthropicMessage(_Open):
-    id: str
-    type: Literal["message"]
-    role: Literal["assistant"]
-    content: list[dict[str, Any]]
-    model: str
-    stop_reason: str | None
-    usage: dict[str, Any]
-
-
-class TokenCount(_Open):
-    input_tokens: int
-
-
-class ResponseObject(_Open):
-    id: str
-    object: Literal["response"]
-    status: str
-    model: str
-    output: list[dict[str, Any]]
-
-
-class DocumentObject(_Open):
-    """A document and its ingestion: `status` queued → chunked → embedded → ready (or failed);
-    on creation, `task_id` is the ingestion job to poll at /v1/tasks/{id} (null: in-process)."""
-
-    id: str
-    object: Literal["document"]
-    title: str | None
-    format: str
-    status: str
-    version: int
-    chunks: int
-    task_id: str | None = None
-
-
-class DocumentList(_Open):
-    object: Literal["list"]
-    data: list[DocumentObject]
-    has_more: bool
-
-
-class DocumentDeleted(_Open):
-    id: str
-    object: Literal["document.deleted"]
-    deleted: bool
-
-
-class DocumentUpload(BaseModel):
-    """The multipart form: the document in `file`; `id`, `title`, `format` optional."""
-
-    file: bytes
-    id: str | None = None
-    title: str | None = None
-    format: str | None = None
-
-    model_config = ConfigDict(json_schema_extra={"properties": {"file": {"format": "binary"}}})
-
-
-class RagSource(_Open):
-    chunk_id: str
-    document_id: str
-    title: str | None
-    page: int | None
-    score: float
-
-
-class RagAnswer(_Open):
-    object: Literal["rag.answer"]
-    answer: str
-    sources: list[RagSource]
-    citations: list[dict[str, Any]]
-    model: str
-    usage: Usage | None
-    cost: float
-    latency: float
-
-
-class RagEvent(_Open):
-    """Events in order: `status` {step: retrieving}, `sources` [RagSource], `status` {step:
-    generating}, `token` {text} (many), `done` {usage, cost, latency, citations}; or `error`
-    (the error envelope's `error`) in place of the rest."""
-
-    step: str | None = None
-    text: str | None = None
-
-
-class ErrorDetail(_Open):
-    message: str
-    type: str
-    param: str | None
-    code: str | None
-
-
-class ErrorEnvelope(_Open):
-    error: ErrorDetail
 
 
 @dataclass(frozen=True, slots=True)
