@@ -43,11 +43,17 @@ class ChatTemplate:
 
     def __init__(self, source: str, special: dict[str, str]) -> None:
         env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+        env.globals["raise_exception"] = _template_refusal
         self.template = env.from_string(source)
         self.special = special
 
     def render(self, messages: list[dict[str, str]]) -> str:
         return self.template.render(messages=messages, add_generation_prompt=True, **self.special)
+
+
+def _template_refusal(message: str) -> None:
+    """What a chat template calls to refuse a conversation (say, roles out of order)."""
+    raise InvalidRequest(f"the local model's chat template refused the messages: {message}")
 
 
 class PromptCache:

@@ -274,3 +274,18 @@ def test_int4_reads_embedding_rows_from_the_file(int4: object, cache: Path) -> N
     assert torch.equal(rows[tokens], stored[tokens])
     with pytest.raises(IndexError, match="outside the vocabulary"):
         rows[torch.tensor([49152])]
+
+
+def test_a_template_refusal_is_a_bad_request() -> None:
+    """Chat templates call raise_exception for conversations they cannot format: a 400."""
+    from switchboard.errors import InvalidRequest
+    from switchboard.providers.local_torch import ChatTemplate
+
+    source = (
+        "{% if messages[0]['role'] == 'assistant' %}{{ raise_exception('user first') }}"
+        "{% endif %}ok"
+    )
+    template = ChatTemplate(source, {})
+    assert template.render([{"role": "user", "content": "hi"}]) == "ok"
+    with pytest.raises(InvalidRequest, match="user first"):
+        template.render([{"role": "assistant", "content": "hi"}])
