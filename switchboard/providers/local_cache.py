@@ -3,6 +3,8 @@ torch nor transformers: the folder, the serving dtype, the GGUF's hash, the atom
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import hashlib
 import os
 import shutil
@@ -53,3 +55,13 @@ def write_staged(entry: Path, fill: Callable[[Path], None], marker: str) -> None
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def release_freed_memory() -> None:
+    """Hand freed memory back to the OS: glibc keeps freed heap memory (a conversion's float32
+    copy, a long prompt's activations) in the process otherwise."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass

@@ -24,6 +24,7 @@ from tokenizers import Tokenizer
 
 from switchboard.domain import Message
 from switchboard.errors import InvalidRequest
+from switchboard.providers.local_cache import release_freed_memory
 from switchboard.providers.local_generation import (
     Generation,
     Sampling,
@@ -80,10 +81,13 @@ class PromptCache:
         self.cache, self.tokens = None, []  # while it runs the entry is in flux
         return cache, prompt[same:]
 
-    def keep(self, cache: KVCache, tokens: list[int]) -> None:
-        """What the finished generation left: `tokens` are the first cache.length positions."""
-        if cache.keys.shape[2] <= KEEP_CACHE_TOKENS:
-            self.cache, self.tokens = cache, tokens[: cache.length]
+    def keep(self, cache: KVCache, tokens: list[int]) -> bool:
+        """What the finished generation left: `tokens` are the first cache.length positions.
+        False: too long to keep (dropped)."""
+        if cache.keys.shape[2] > KEEP_CACHE_TOKENS:
+            return False
+        self.cache, self.tokens = cache, tokens[: cache.length]
+        return True
 
 
 class TorchModel:
@@ -141,7 +145,9 @@ class TorchModel:
                 if stream.push(token) or token in self.eos_ids or len(stream.ids) >= max_new:
                     break
                 logits = self.model.forward(torch.tensor([token]), cache)
-        self.prompts.keep(cache, prompt + stream.ids)
+        if not self.prompts.keep(cache, prompt + stream.ids):
+            del cache, logits
+            release_freed_memory()  # a long prompt's activations stayed in glibc's heap (+60 MB)
         stream.finish()
         return Generation(
             text="".join(stream.pieces),

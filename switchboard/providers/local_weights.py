@@ -12,8 +12,6 @@ about a second. Runs on the local model's worker thread, like every torch call.
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import logging
 import shutil
 from pathlib import Path
@@ -26,6 +24,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 from switchboard.providers.local_cache import (
     default_cache_dir,
     file_sha256,
+    release_freed_memory,
     serving_dtype,
     write_staged,
 )
@@ -100,12 +99,3 @@ def load_weights(gguf: Path, cache_dir: Path | None, dtype: str) -> tuple[PreTra
     del model  # serve from the mapped file, as later starts will: less resident memory
     release_freed_memory()
     return load_cached(entry, dtype)
-
-
-def release_freed_memory() -> None:
-    """Hand the conversion's freed float32 copy back to the OS (glibc keeps it otherwise)."""
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
