@@ -35,6 +35,7 @@ import numpy as np
 
 from bench.cache_pairs import Pair, load_test, load_tuning
 from bench.minilm_reference import ReferenceEmbedder
+from bench.previous_guard.guard import differs as previous_differs
 from switchboard.cache.entry import CachedReply
 from switchboard.cache.guard import differs
 from switchboard.cache.keys import RequestKeys, request_keys
@@ -49,13 +50,18 @@ from switchboard.embeddings.local import LocalEmbedder
 from switchboard.embeddings.static import StaticEmbedder
 from switchboard.vectors.hnsw import HnswIndex, HnswOptions
 
-THRESHOLDS = [round(0.80 + 0.01 * i, 2) for i in range(18)]  # 0.80 .. 0.97
+THRESHOLDS = [round(0.70 + 0.01 * i, 2) for i in range(28)]  # 0.70 .. 0.97
 GOAL_FALSE, GOAL_HITS = 0.01, 0.70
-# The rule that picks the default, fixed before the third held-out set was written: the highest
-# threshold with at least 82% paraphrase hits on the tuning set (guard on) within the false-hit
-# goal there. 82% = the 70% goal plus 12 points, the drop seen from the tuning set (75.0%) to
-# the second held-out set (63.3%) at the previous default: a tuning-set hit rate is optimistic.
+# The rule that picks the default, fixed before the third held-out set was written and kept,
+# unchanged, before the fourth: the highest threshold with at least 82% paraphrase hits on the
+# tuning set (guard on) within the false-hit goal there. 82% = the 70% goal plus 12 points, the
+# drop seen from the tuning set (75.0%) to the second held-out set (63.3%) at the default of
+# then: a tuning-set hit rate is optimistic. Since the fourth set, the tuning set holds the
+# third held-out set too (whose paraphrases vary more), so the same rule reads harder pairs.
 CHOOSE_HITS = 0.82
+# The method before the fourth held-out set (guard as frozen for the third, default 0.83),
+# measured on the new set in the same run for comparison (bench/previous_guard/).
+PREVIOUS_THRESHOLD = 0.83
 MODEL = "eval"
 
 
@@ -69,10 +75,14 @@ class Scored:
     similarity: float
     same_context: bool
     guard: str | None  # the guard's reason to refuse, None when it lets the pair through
+    previous: str | None  # the same from the guard frozen for the third held-out set
 
     def hit(self, threshold: float, guard: bool) -> bool:
         passes = self.guard is None or not guard
         return self.same_context and self.similarity >= threshold and passes
+
+    def previous_hit(self, threshold: float) -> bool:
+        return self.same_context and self.similarity >= threshold and self.previous is None
 
 
 async def score(pairs: list[Pair], embedder: Embedder) -> list[Scored]:
@@ -83,7 +93,8 @@ async def score(pairs: list[Pair], embedder: Embedder) -> list[Scored]:
     for i, (pair, (ka, kb)) in enumerate(zip(pairs, keys, strict=True)):
         similarity = float(np.dot(vectors[2 * i], vectors[2 * i + 1]))
         reason = differs(kb.query or "", ka.query or "")
-        out.append(Scored(pair, similarity, ka.context == kb.context, reason))
+        previous = previous_differs(kb.query or "", ka.query or "")
+        out.append(Scored(pair, similarity, ka.context == kb.context, reason, previous))
     return out
 
 
@@ -202,6 +213,37 @@ def _report(name: str, pairs: list[Pair], scored: list[Scored], t: float) -> dic
             "by_kind": kinds}  # fmt: skip
 
 
+def _previous(scored: list[Scored]) -> dict[str, Any]:
+    """The method before this round (its guard, PREVIOUS_THRESHOLD) on the same pairs."""
+    pos = [s for s in scored if s.pair.positive]
+    neg = [s for s in scored if not s.pair.positive]
+    hits = sum(s.previous_hit(PREVIOUS_THRESHOLD) for s in pos)
+    false = sum(s.previous_hit(PREVIOUS_THRESHOLD) for s in neg)
+    out = {
+        "threshold": PREVIOUS_THRESHOLD, "hits": hits, "paraphrases": len(pos),
+        "false_hits": false, "negatives": len(neg),
+        "hits_lower_95": wilson(hits, len(pos))[0], "false_upper_95": wilson(false, len(neg))[1],
+    }  # fmt: skip
+    print(
+        f"  previous method (guard frozen for the third set, {PREVIOUS_THRESHOLD:.2f}): "
+        f"{hits}/{len(pos)} paraphrases hit ({hits / len(pos):.1%}, 95% lower bound "
+        f"{out['hits_lower_95']:.1%}), {false}/{len(neg)} false hits ({false / len(neg):.1%}, "
+        f"95% upper bound {out['false_upper_95']:.2%})"
+    )
+    return out
+
+
+def _misses(scored: list[Scored], threshold: float) -> None:
+    """The default's errors on a set, one a line: false hits and paraphrases the guard refused."""
+    for s in scored:
+        wrong = not s.pair.positive and s.hit(threshold, True)
+        refused = s.pair.positive and s.hit(threshold, False) and not s.hit(threshold, True)
+        if wrong or refused:
+            what = "false hit" if wrong else f"refused ({s.guard})"
+            print(f"  {what} at {s.similarity:.3f}: {s.pair.a[-1].text()!r} / "
+                  f"{s.pair.b[-1].text()!r}")  # fmt: skip
+
+
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """The 95% Wilson score interval of a rate seen k times in n."""
     if n == 0:
@@ -255,13 +297,16 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     chosen = choose(sweep(scored_tuning))
     t = chosen["threshold"]
     result["default_threshold"] = t
-    name = "tuning set (first set + two spent held-out sets; the method was built on it)"
+    name = "tuning set (first set + three spent held-out sets; the method was built on it)"
     result["tuning"] = _report(name, tuning, scored_tuning, t)
     result["tuning"]["bounds"] = _bounds(result["tuning"])
     if test:
-        name = "test set (third held-out set, never used to change anything)"
-        result["test"] = _report(name, test, await score(test, embedder), t)
+        name = "test set (fourth held-out set, never used to change anything)"
+        scored_test = await score(test, embedder)
+        result["test"] = _report(name, test, scored_test, t)
         result["test"]["bounds"] = _bounds(result["test"])
+        result["test"]["previous_method"] = _previous(scored_test)
+        _misses(scored_test, t)
     every = tuning + test
     result["guard_us_per_pair"] = guard_cost(every)
     result["real_cache_at_default"] = await replay(every, embedder, t)

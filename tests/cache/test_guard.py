@@ -80,3 +80,81 @@ def test_swapped_reports_the_words_and_same_word_knows_forms_and_typos() -> None
     assert tokens("What's it?") == ["what", "is", "it"]
     assert same_word("plans", "plan") and same_word("recieve", "receive")
     assert not same_word("iran", "iraq") and not same_word("austria", "australia")
+
+
+# What the third held-out set found (issue 13): two false hits and paraphrases refused; the
+# last three cases are what the looser number, unit and in/out rules must still refuse.
+@pytest.mark.parametrize(
+    ("a", "b", "reason"),
+    [
+        (
+            "Which crypto transactions are taxable?",
+            "Which crypto transactions are non-taxable?",
+            "negation",
+        ),
+        ("Is this fabric flammable?", "Is this fabric non-flammable?", "negation"),
+        ("How do I add money to my PayPal?", "How do I withdraw money from PayPal?", "opposite"),
+        (
+            "Why do old cars depreciate so quickly?",
+            "Which old cars appreciate in value?",
+            "opposite",
+        ),
+        (
+            "When was the tax filing deadline last year?",
+            "When is the tax filing deadline next year?",
+            "date",
+        ),
+        (
+            "What were the sales figures this quarter?",
+            "What were the sales figures last quarter?",
+            "date",
+        ),
+        (
+            "How do I run a cron job every five minutes?",
+            "How do I run a cron job every 6 minutes?",
+            "number",
+        ),
+        ("How do I zoom in on a Mac?", "How do I zoom out on a Mac?", "opposite"),
+        ("Convert 12 in to cm", "Convert 12 cm to in", "unit"),
+    ],
+)
+def test_the_third_held_out_sets_kinds_of_negative_are_refused(a: str, b: str, reason: str) -> None:
+    assert differs(b, a) == reason
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (
+            "How can I run a cron job every 5 minutes?",
+            "Crontab syntax to run a job every five minutes?",
+        ),
+        (
+            "How do I squash my last three commits?",
+            "How can I combine the last 3 commits into one?",
+        ),
+        ("How many push-ups should I do a day?", "What's a good daily number of push-ups?"),
+        ("How long should I boil an egg?", "How many minutes do I boil an egg for?"),
+        (
+            "How do I see what is using port 8080 on Linux?",
+            "What's listening on port 8080 in Linux?",
+        ),
+        ("How do I get rid of ants in the kitchen?", "How do I keep ants out of my kitchen?"),
+        (
+            "Do I need a visa for Japan as a US citizen?",
+            "As an American, do I need a visa for Japan?",
+        ),
+        (
+            "How do I unclog a drain without chemicals?",
+            "What's a chemical-free way to unclog a drain?",
+        ),
+        (
+            "Why haven't I received my confirmation email?",
+            "I never got the confirmation email, why?",
+        ),
+        ("How do I make a sourdough starter", "How do I make a sour dough starter?"),
+        ("What is a 401(k)?", "Explain what a 401k is."),
+    ],
+)
+def test_what_the_third_held_out_set_refused_passes(a: str, b: str) -> None:
+    assert differs(b, a) is None
