@@ -124,7 +124,9 @@ def artifacts() -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+# package scope: sync_playwright keeps an event loop running in the main thread while it is open,
+# so a later test outside tests/web that calls asyncio.run would fail if the browser outlived it
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         require_or_skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
