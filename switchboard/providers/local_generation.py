@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from switchboard.domain import Message
+from switchboard.errors import InvalidRequest
 
 
 @dataclass(slots=True)
@@ -47,6 +48,25 @@ class LocalModel(Protocol):
         on_start: Callable[[int], None] | None = None,
     ) -> Generation:
         """Generate a reply, handing text pieces to `emit` as they are decoded."""
+
+
+def reply_room(
+    prompt_tokens: int,
+    context_length: int,
+    sampling: Sampling,
+    on_start: Callable[[int], None] | None,
+) -> int:
+    """How many tokens the reply may have; a 400 when the prompt leaves no room in the context."""
+    room = context_length - prompt_tokens
+    if room < 1:
+        raise InvalidRequest(
+            f"the prompt has {prompt_tokens} tokens; the local model's context is {context_length}",
+            param="messages",
+            code="context_length_exceeded",
+        )
+    if on_start is not None:
+        on_start(prompt_tokens)
+    return min(sampling.max_new_tokens, room)
 
 
 def chat_messages(messages: list[Message]) -> list[dict[str, str]]:

@@ -19,12 +19,12 @@ import llama_cpp
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from switchboard.domain import Message
-from switchboard.errors import InvalidRequest
 from switchboard.providers.local_generation import (
     Generation,
     Sampling,
     StopMatcher,
     chat_messages,
+    reply_room,
 )
 
 CONTEXT_TOKENS = 2048
@@ -66,17 +66,7 @@ class LlamaCppModel:
         """Generate a reply to `messages`, handing text pieces to `emit` as they are decoded."""
         prompt = self.formatter(messages=chat_messages(messages)).prompt  # type: ignore[arg-type]
         tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-        room = self.context_length - len(tokens)
-        if room < 1:
-            raise InvalidRequest(
-                f"the prompt has {len(tokens)} tokens; the local model's context is "
-                f"{self.context_length}",
-                param="messages",
-                code="context_length_exceeded",
-            )
-        if on_start is not None:
-            on_start(len(tokens))
-        max_new = min(sampling.max_new_tokens, room)
+        max_new = reply_room(len(tokens), self.context_length, sampling, on_start)
         stops = StopMatcher(sampling.stop)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         pieces: list[str] = []

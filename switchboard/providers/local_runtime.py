@@ -26,13 +26,13 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from switchboard.domain import Message
-from switchboard.errors import InvalidRequest
 from switchboard.providers.local_generation import (
     Generation,
     Sampling,
     StopMatcher,
     TextStream,
     chat_messages,
+    reply_room,
 )
 from switchboard.providers.local_weights import load_weights
 
@@ -76,17 +76,7 @@ class LocalModel:
             return_tensors="pt",
         )
         prompt_tokens = int(inputs["input_ids"].shape[1])
-        room = self.context_length - prompt_tokens
-        if room < 1:
-            raise InvalidRequest(
-                f"the prompt has {prompt_tokens} tokens; the local model's context is "
-                f"{self.context_length}",
-                param="messages",
-                code="context_length_exceeded",
-            )
-        if on_start is not None:
-            on_start(prompt_tokens)
-        max_new = min(sampling.max_new_tokens, room)
+        max_new = reply_room(prompt_tokens, self.context_length, sampling, on_start)
         stream = TextStream(self._decode, StopMatcher(sampling.stop), emit, cancel)
         with torch.inference_mode():
             self.model.generate(  # type: ignore[operator]

@@ -31,6 +31,7 @@ from switchboard.providers.local_generation import (
     StopMatcher,
     TextStream,
     chat_messages,
+    reply_room,
 )
 from switchboard.providers.local_llama import KVCache, Llama
 from switchboard.providers.local_pack import Entry, discard, prepare_entry
@@ -124,17 +125,7 @@ class TorchModel:
     ) -> Generation:
         """Generate a reply to `messages`, handing text pieces to `emit` as they are decoded."""
         prompt = self.tokens(messages)
-        room = self.context_length - len(prompt)
-        if room < 1:
-            raise InvalidRequest(
-                f"the prompt has {len(prompt)} tokens; the local model's context is "
-                f"{self.context_length}",
-                param="messages",
-                code="context_length_exceeded",
-            )
-        if on_start is not None:
-            on_start(len(prompt))
-        max_new = min(sampling.max_new_tokens, room)
+        max_new = reply_room(len(prompt), self.context_length, sampling, on_start)
         stream = TextStream(self._decode, StopMatcher(sampling.stop), emit, cancel)
         cache, todo = self.prompts.start(prompt, len(prompt) + max_new)
         pick = Picker(sampling)
