@@ -89,6 +89,26 @@ def test_gateway_probes_shutdown_and_resources(tree: str) -> None:
 
 
 @pytest.mark.parametrize("tree", TREES)
+def test_the_worker_serves_its_metrics_where_prometheus_looks(tree: str) -> None:
+    """The worker's job outcomes exist only in its own process: its metrics port must be set,
+    bound on every interface and named in the scrape annotations."""
+    docs = render(tree)
+    worker = by_kind(docs, "Deployment")["switchboard-worker"]
+    c = _container(worker)
+    settings = next(cm["data"] for n, cm in by_kind(docs, "ConfigMap").items() if "settings" in n)
+    assert any(ref["configMapRef"]["name"] in settings_names(docs) for ref in c["envFrom"])
+    port = int(settings["SWITCHBOARD_WORKER_METRICS_PORT"])
+    assert settings["SWITCHBOARD_HOST"] == "0.0.0.0"
+    assert {"name": "metrics", "containerPort": port} in c["ports"]
+    notes = worker["spec"]["template"]["metadata"]["annotations"]
+    assert notes["prometheus.io/scrape"] == "true" and int(notes["prometheus.io/port"]) == port
+
+
+def settings_names(docs: tuple[Doc, ...]) -> set[str]:
+    return {n for n in by_kind(docs, "ConfigMap") if "settings" in n}
+
+
+@pytest.mark.parametrize("tree", TREES)
 def test_secrets_are_referenced_not_shipped(tree: str) -> None:
     docs = render(tree)
     assert not by_kind(docs, "Secret")
