@@ -1,9 +1,6 @@
-"""Embed many texts with the shipped MiniLM, on CPU (float32) or a GPU (float16), for benchmarks.
-
-The same computation as `switchboard.embeddings.local.MiniLM.encode` (WordPiece to 256 tokens,
-mean pooling over the attention mask, L2 normalisation), batched large and sorted by length so
-a GPU is kept busy. `--save-half DIR` writes a float16 copy of the model (44 MB instead of 87)
-for carrying to another machine.
+"""`--save-half DIR`: a float16 copy of the shipped MiniLM (44 MB instead of 87) for carrying to
+another machine, where bench/vector_recall embeds with `bench.minilm_reference.TransformersMiniLM`
+on its GPU.
 """
 
 from __future__ import annotations
@@ -15,44 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from switchboard.embeddings.local import DIMENSIONS, MAX_TOKENS, locate_model
+from switchboard.embeddings.local import locate_model
 
 FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
-
-
-class Encoder:
-    def __init__(self, path: Path | None = None, device: str = "cpu", half: bool = False) -> None:
-        import torch
-        from transformers import AutoModel, AutoTokenizer
-
-        folder = locate_model(path)
-        self.torch = torch
-        self.device = device
-        self.tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-        dtype = torch.float16 if half else torch.float32
-        model = AutoModel.from_pretrained(str(folder), local_files_only=True, dtype=dtype)
-        self.model = model.to(device).eval()
-
-    def encode(self, texts: list[str], batch: int = 256) -> np.ndarray:
-        """Unit rows (float32), one per text, in order."""
-        torch = self.torch
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(order), batch):
-                rows = order[start : start + batch]
-                tokens = self.tokenizer(
-                    [texts[i] for i in rows],
-                    padding=True,
-                    truncation=True,
-                    max_length=MAX_TOKENS,
-                    return_tensors="pt",
-                ).to(self.device)
-                hidden = self.model(**tokens).last_hidden_state.float()
-                mask = tokens["attention_mask"].unsqueeze(-1).float()
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                out[rows] = torch.nn.functional.normalize(pooled, p=2, dim=1).cpu().numpy()
-        return out
 
 
 def save_half(target: Path) -> int:

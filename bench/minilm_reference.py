@@ -21,7 +21,8 @@ class TransformersMiniLM:
 
     precision = "transformers"
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, device: str = "cpu", half: bool = False) -> None:
+        """`device` "cuda" and `half` (float16 weights) serve bench/vector_recall on a GPU."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -32,7 +33,10 @@ class TransformersMiniLM:
         path = locate_model(path)
         self._torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        self.model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+        dtype = torch.float16 if half else torch.float32
+        model = AutoModel.from_pretrained(str(path), local_files_only=True, dtype=dtype)
+        self.model = model.to(device).eval()
+        self.device = device
 
     def encode(self, texts: list[str], chunk: int = 32) -> tuple[Vectors, list[int]]:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -48,12 +52,12 @@ class TransformersMiniLM:
                     truncation=True,
                     max_length=MAX_TOKENS,
                     return_tensors="pt",
-                )
-                hidden = self.model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                ).to(self.device)
+                hidden = self.model(**batch).last_hidden_state.float()
+                mask = batch["attention_mask"].unsqueeze(-1).float()
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out[rows] = pooled.numpy()
+                out[rows] = pooled.cpu().numpy()
                 for row, count in zip(rows, batch["attention_mask"].sum(1).tolist(), strict=True):
                     tokens[row] = int(count)
         return out, tokens

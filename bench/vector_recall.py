@@ -172,7 +172,7 @@ async def measure(
 
 
 def real_workload(args: argparse.Namespace, report: Report) -> Workload:
-    from bench.embed_texts import Encoder
+    from bench.minilm_reference import TransformersMiniLM
 
     stored = corpus(max(args.sizes), seed=args.seed)
     asked: list[Queries] = [
@@ -184,14 +184,15 @@ def real_workload(args: argparse.Namespace, report: Report) -> Workload:
     texts = [t for q in asked for t in q.texts]
     print(f"generated {len(stored.texts):,} + {len(texts):,} texts at {report.elapsed():.0f} s")
     half = args.device != "cpu"
-    encoder = Encoder(args.model, args.device, half=half)
+    encoder = TransformersMiniLM(args.model, args.device, half=half)
     t0 = time.perf_counter()
-    rows = encoder.encode(stored.texts, args.batch)
-    vectors = encoder.encode(texts, args.batch)
+    rows = encoder.encode(stored.texts, args.batch)[0]
+    vectors = encoder.encode(texts, args.batch)[0]
     took = time.perf_counter() - t0
     print(f"embedded in {took:.1f} s ({args.device}, {'float16' if half else 'float32'})")
     if half:  # how far float16 inference is from the float32 model the gateway runs
-        check = Encoder(args.model, args.device, half=False).encode(texts[:2000], args.batch)
+        reference = TransformersMiniLM(args.model, args.device, half=False)
+        check = reference.encode(texts[:2000], args.batch)[0]
         drift = float(np.max(1 - np.sum(check * vectors[:2000], axis=1)))
         print(f"float16 vs float32 embeddings: max 1 - cosine {drift:.2e}")
     kind = [q.kind for q in asked for _ in q.texts]
