@@ -11,8 +11,6 @@ the seconds it has not seen. While Redis is away the dashboard shows this replic
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -23,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from switchboard.observability.live import LiveStats, Second, first_point, summarize
+from switchboard.observability.periodic import Periodic
 
 if TYPE_CHECKING:
     from switchboard.stores.backbone import StoreBackbone
@@ -72,31 +71,20 @@ class LiveShare:
         self._guard = backbone.guard("live")
         self._prefix = backbone.prefix + "live:"
         self._active = active
-        self._publish_s, self.lag_s, self._alive_s = publish_s, lag_s, alive_s
+        self.lag_s, self._alive_s = lag_s, alive_s
         self._clock = clock
         self.replica = f"{os.getpid():x}-{random.getrandbits(48):012x}"
         self._published = int(clock()) - 1  # the last second sent
         self._final: dict[int, Second] = {}  # merged seconds old enough to be complete
-        self._task: asyncio.Task[None] | None = None
+        self._publisher = Periodic(
+            self.publish, publish_s, log, "share the live stats", name="live-share"
+        )
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="live-share")
+        self._publisher.start()
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            with contextlib.suppress(Exception):
-                await self.publish()
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._publish_s)
-            try:
-                await self.publish()
-            except Exception:
-                log.exception("could not share the live stats")
+        await self._publisher.aclose()
 
     async def publish(self) -> bool:
         """This replica's seconds completed since the last publish, and its totals."""

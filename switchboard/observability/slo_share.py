@@ -9,8 +9,6 @@ counts nothing twice. While Redis is down the report falls back to this replica 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -22,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 
 from switchboard.catalogue import SloConfig
+from switchboard.observability.periodic import Periodic
 from switchboard.observability.sketch import (
     BUCKET_S,
     Minute,
@@ -142,31 +141,19 @@ class SloBoard:
     ) -> None:
         self.tracker = tracker
         self.share: SloShare = share or LocalShare()
-        self._interval = interval_s
         self._max_age = max_age_s
         self._clock = clock
         self._last: tuple[float, dict[str, Any]] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._publisher = Periodic(
+            lambda: self.share.publish(self.tracker), interval_s, log, "share SLO buckets"
+        )
 
     def start(self) -> None:
         if isinstance(self.share, RedisShare):
-            self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.share.publish(self.tracker)
-            except Exception:
-                log.exception("could not share SLO buckets")
+            self._publisher.start()
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            with contextlib.suppress(Exception):
-                await self.share.publish(self.tracker)
+        await self._publisher.aclose()
 
     async def report(self) -> dict[str, Any]:
         """The `/admin/slo` body (its shape: `api/slo_routes.py`)."""
